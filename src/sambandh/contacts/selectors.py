@@ -1,0 +1,308 @@
+"""Every read of companies, contacts, notes and tags, scoped by the actor's grants."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
+
+from sambandh.contacts.models import Account, Contact, Note, Tag
+from sambandh.core.errors import ValidationError
+from sambandh.core.filtering import apply_filters
+from sambandh.core.models import Action, AuditEntry, ObjectType, User
+from sambandh.core.pagination import Page, SortKey, paginate
+from sambandh.core.permissions import get_visible, visible
+from sambandh.core.search import matching_ids_sql
+
+CONTACT_SORTS = {
+    "name": SortKey("name", ("last_name", "first_name", "id")),
+    "first_name": SortKey("first_name", ("first_name", "id")),
+    "email": SortKey("email", ("email", "id")),
+    "city": SortKey("city", ("city", "id")),
+    "created_at": SortKey("created_at", ("created_at", "id")),
+    "updated_at": SortKey("updated_at", ("updated_at", "id")),
+    "id": SortKey("id", ("id",)),
+}
+ACCOUNT_SORTS = {
+    "name": SortKey("name", ("name", "id")),
+    "created_at": SortKey("created_at", ("created_at", "id")),
+    "updated_at": SortKey("updated_at", ("updated_at", "id")),
+    "id": SortKey("id", ("id",)),
+}
+# Public filter name -> model field path. Every one has an index (see models.py).
+CONTACT_FILTERS = {
+    "owner_id": "owner",
+    "team_id": "team",
+    "account_id": "account",
+    "email": "email",
+    "phone": "phone",
+    "country": "country",
+    "city": "city",
+    "lifecycle_stage": "lifecycle_stage__key",
+    "source": "source",
+    "preferred_language": "preferred_language",
+    "do_not_contact": "do_not_contact",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "time_zone": "time_zone",
+    "birthday": "birthday",
+    "id": "id",
+}
+ACCOUNT_FILTERS = {
+    "owner_id": "owner",
+    "team_id": "team",
+    "parent_id": "parent",
+    "name": "name",
+    "domain": "domain",
+    "industry": "industry",
+    "type": "type",
+    "size_band": "size_band",
+    "country": "country",
+    "city": "city",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "annual_revenue": "annual_revenue",
+    "id": "id",
+}
+
+
+def _sort(sorts: Mapping[str, SortKey], sort: str | None, default: str) -> tuple[SortKey, bool]:
+    raw = sort or default
+    descending = raw.startswith("-")
+    key = sorts.get(raw.lstrip("-"))
+    if key is None:
+        raise ValidationError(
+            {"sort": [_("Sort by one of: %(names)s.") % {"names": ", ".join(sorts)}]}
+        )
+    return key, descending
+
+
+def _limit(limit: int | None) -> int:
+    max_limit: int = settings.SAMBANDH_API_PAGE_MAX
+    if limit is None:
+        return 50
+    if limit < 1 or limit > max_limit:
+        raise ValidationError({"limit": [_("Enter a number from 1 to %(n)d.") % {"n": max_limit}]})
+    return limit
+
+
+def _tagged(queryset: models.QuerySet[Any], tag: str | None) -> models.QuerySet[Any]:
+    if not tag:
+        return queryset
+    through = queryset.model.tags.through
+    column = f"{queryset.model._meta.model_name}_id"
+    return queryset.filter(pk__in=through.objects.filter(tag__name__iexact=tag).values(column))
+
+
+def _searched(
+    queryset: models.QuerySet[Any], object_type: str, q: str | None
+) -> models.QuerySet[Any]:
+    if not q:
+        return queryset
+    found = matching_ids_sql(object_type, q)
+    if found is None:
+        return queryset
+    sql, params = found
+    return queryset.filter(pk__in=RawSQL(sql, params))  # noqa: S611
+
+
+def contact_queryset(actor: User, action: str = Action.READ) -> models.QuerySet[Contact]:
+    return visible(actor, Contact, action).select_related(
+        "account", "owner", "lifecycle_stage", "team"
+    )
+
+
+def contact_list(
+    *,
+    actor: User,
+    filters: Mapping[str, str] | None = None,
+    q: str | None = None,
+    tag: str | None = None,
+    sort: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[Contact]:
+    """One page of the contacts the actor may see: filtered, searched, keyset-paginated."""
+    key, descending = _sort(CONTACT_SORTS, sort, "name")
+    qs = apply_filters(
+        contact_queryset(actor),
+        actor=actor,
+        object_type=ObjectType.CONTACT,
+        filters=filters or {},
+        fields=CONTACT_FILTERS,
+    )
+    qs = _searched(_tagged(qs, tag), ObjectType.CONTACT, q).prefetch_related("tags")
+    return paginate(qs, sort=key, descending=descending, cursor=cursor, limit=_limit(limit))
+
+
+def account_queryset(actor: User, action: str = Action.READ) -> models.QuerySet[Account]:
+    return visible(actor, Account, action).select_related("owner", "team", "parent")
+
+
+def account_list(
+    *,
+    actor: User,
+    filters: Mapping[str, str] | None = None,
+    q: str | None = None,
+    tag: str | None = None,
+    sort: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[Account]:
+    """One page of the companies the actor may see."""
+    key, descending = _sort(ACCOUNT_SORTS, sort, "name")
+    qs = apply_filters(
+        account_queryset(actor),
+        actor=actor,
+        object_type=ObjectType.ACCOUNT,
+        filters=filters or {},
+        fields=ACCOUNT_FILTERS,
+    )
+    qs = _searched(_tagged(qs, tag), ObjectType.ACCOUNT, q).prefetch_related("tags")
+    return paginate(qs, sort=key, descending=descending, cursor=cursor, limit=_limit(limit))
+
+
+def contact_get(*, actor: User, pk: Any, action: str = Action.READ) -> Contact:
+    """One contact the actor may see (or ``action``); anything else is NotFound."""
+    contact: Contact = get_visible(actor, Contact, pk, action)
+    return contact
+
+
+def contact_detail(*, actor: User, pk: Any) -> Contact:
+    """A contact with what its 360° page shows, in a fixed number of queries."""
+    try:
+        return contact_queryset(actor).prefetch_related("tags").get(pk=pk)
+    except (Contact.DoesNotExist, ValueError, TypeError) as exc:
+        from sambandh.core.errors import NotFound
+
+        raise NotFound() from exc
+
+
+def account_get(*, actor: User, pk: Any, action: str = Action.READ) -> Account:
+    account: Account = get_visible(actor, Account, pk, action)
+    return account
+
+
+def account_detail(*, actor: User, pk: Any) -> Account:
+    try:
+        return account_queryset(actor).prefetch_related("tags").get(pk=pk)
+    except (Account.DoesNotExist, ValueError, TypeError) as exc:
+        from sambandh.core.errors import NotFound
+
+        raise NotFound() from exc
+
+
+def account_contacts(*, actor: User, account: Account, limit: int = 20) -> list[Contact]:
+    """The account's contacts the actor may see (first ``limit`` by name)."""
+    return list(
+        visible(actor, Contact)
+        .filter(account=account)
+        .order_by("last_name", "first_name", "id")[:limit]
+    )
+
+
+def note_queryset(actor: User, action: str = Action.READ) -> models.QuerySet[Note]:
+    """Notes the actor may ``action`` and whose contact or company they can see."""
+    contacts = visible(actor, Contact).values("id")
+    accounts = visible(actor, Account).values("id")
+    return (
+        visible(actor, Note, action)
+        .filter(models.Q(contact_id__in=contacts) | models.Q(account_id__in=accounts))
+        .select_related("created_by")
+    )
+
+
+def note_list(
+    *,
+    actor: User,
+    contact: Contact | None = None,
+    account: Account | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[Note]:
+    """Newest first. The parent was fetched through a selector, so it is visible."""
+    qs = note_queryset(actor)
+    if contact is not None:
+        qs = qs.filter(contact=contact)
+    if account is not None:
+        qs = qs.filter(account=account)
+    return paginate(
+        qs,
+        sort=SortKey("created", ("created_at", "id")),
+        descending=True,
+        cursor=cursor,
+        limit=_limit(limit),
+    )
+
+
+def note_get(*, actor: User, pk: Any, action: str = Action.READ) -> Note:
+    note: Note = get_visible(actor, Note, pk, action)
+    if not note_queryset(actor).filter(pk=note.pk).exists():
+        from sambandh.core.errors import NotFound
+
+        raise NotFound()
+    return note
+
+
+def tag_list(*, actor: User) -> list[Tag]:
+    return list(visible(actor, Tag).order_by("name")[:1000])
+
+
+def tag_get(*, actor: User, pk: Any, action: str = Action.READ) -> Tag:
+    tag: Tag = get_visible(actor, Tag, pk, action)
+    return tag
+
+
+def record_history(
+    *, actor: User, object_type: str, obj: models.Model, cursor: str | None = None, limit: int = 20
+) -> Page[AuditEntry]:
+    """Audit entries of one record, newest first. Callers pass a record fetched by a selector."""
+    qs = AuditEntry.objects.filter(object_type=object_type, object_id=str(obj.pk)).select_related(
+        "actor"
+    )
+    return paginate(qs, sort=SortKey("seq", ("seq",)), descending=True, cursor=cursor, limit=limit)
+
+
+@dataclass
+class SearchHit:
+    object_type: str
+    id: int
+    title: str
+    subtitle: str
+
+
+def global_search(*, actor: User, q: str, limit: int | None = None) -> list[SearchHit]:
+    """Contacts and companies matching every word of ``q``, visible to the actor."""
+    limit = limit or settings.SAMBANDH_SEARCH_LIMIT
+    if not q.strip():
+        return []
+    contacts = list(
+        _searched(visible(actor, Contact), ObjectType.CONTACT, q)
+        .select_related("account")
+        .only("id", "first_name", "last_name", "email", "city", "account__name")[:limit]
+    )
+    accounts = list(
+        _searched(visible(actor, Account), ObjectType.ACCOUNT, q).only(
+            "id", "name", "domain", "city"
+        )[:limit]
+    )
+    hits = [
+        SearchHit(
+            "contact",
+            c.pk,
+            str(c),
+            " · ".join(p for p in (c.email, c.account.name if c.account else "", c.city) if p),
+        )
+        for c in contacts
+    ] + [
+        SearchHit("account", a.pk, a.name, " · ".join(p for p in (a.domain, a.city) if p))
+        for a in accounts
+    ]
+    return hits[:limit]

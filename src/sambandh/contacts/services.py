@@ -1,0 +1,774 @@
+"""Every write to companies, contacts, tags and notes: validated, permission-checked,
+written in one transaction with its audit entry, domain event and search document."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sambandh.contacts.models import (
+    Account,
+    AccountType,
+    Contact,
+    LifecycleStage,
+    Note,
+    SizeBand,
+    Tag,
+)
+from sambandh.core import validation
+from sambandh.core.custom_fields import clean_custom_values
+from sambandh.core.errors import ValidationError
+from sambandh.core.models import Action, ObjectType, OrganisationSettings, Team, User
+from sambandh.core.permissions import grants_for, has_grant, require, scope_of, visible
+from sambandh.core.records import (
+    apply_values,
+    jsonable,
+    lock_for_update,
+    raise_if,
+    record_change,
+    reject_unknown,
+    save_changed,
+)
+from sambandh.core.search import document, search_index, search_unindex
+
+MAX_TAGS = 50
+MAX_EXTRA = 10
+Cleaner = Callable[[Any], Any]
+
+ADDRESS_FIELDS = ("street", "city", "state", "postal_code", "country")
+CONTACT_FIELDS = (
+    "salutation",
+    "first_name",
+    "last_name",
+    "email",
+    "other_emails",
+    "phone",
+    "other_phones",
+    "job_title",
+    "account_id",
+    "owner_id",
+    "team_id",
+    *ADDRESS_FIELDS,
+    "preferred_language",
+    "time_zone",
+    "birthday",
+    "anniversary",
+    "lifecycle_stage",
+    "source",
+    "do_not_contact",
+    "tags",
+    "custom",
+)
+ACCOUNT_FIELDS = (
+    "name",
+    "domain",
+    "website",
+    "industry",
+    "size_band",
+    "annual_revenue",
+    "annual_revenue_currency",
+    "type",
+    "phone",
+    "parent_id",
+    "owner_id",
+    "team_id",
+    *ADDRESS_FIELDS,
+    "tags",
+    "custom",
+)
+
+
+def _text(max_length: int, required: bool = False) -> Cleaner:
+    return lambda v: validation.clean_text(v, max_length=max_length, required=required)
+
+
+def _choice(choices: Iterable[str]) -> Cleaner:
+    allowed = set(choices)
+
+    def clean(value: Any) -> str:
+        text = validation.clean_text(value, max_length=40)
+        if text and text not in allowed:
+            raise ValueError(_("Choose one of the offered values."))
+        return text
+
+    return clean
+
+
+def _list_of(cleaner: Cleaner) -> Cleaner:
+    def clean(value: Any) -> list[Any]:
+        if value in (None, ""):
+            return []
+        if not isinstance(value, list) or len(value) > MAX_EXTRA:
+            raise ValueError(_("Enter a list of at most %(n)d values.") % {"n": MAX_EXTRA})
+        out: list[Any] = []
+        for item in value:
+            clean_item = cleaner(item)
+            if clean_item and clean_item not in out:
+                out.append(clean_item)
+        return out
+
+    return clean
+
+
+def _past_date(value: Any) -> dt.date | None:
+    parsed = validation.clean_date(value)
+    if parsed is not None and parsed > timezone.localdate():
+        raise ValueError(_("Enter a date that is not in the future."))
+    return parsed
+
+
+def _user_id(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise ValueError(_("Choose an active user."))
+    if not User.objects.filter(pk=int(value), is_active=True).exists():
+        raise ValueError(_("Choose an active user."))
+    return int(value)
+
+
+def _team_id(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise ValueError(_("Choose an existing team."))
+    if not Team.objects.filter(pk=int(value)).exists():
+        raise ValueError(_("Choose an existing team."))
+    return int(value)
+
+
+def _visible_account_id(actor: User) -> Cleaner:
+    def clean(value: Any) -> int | None:
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+            raise ValueError(_("Choose an existing company."))
+        if not visible(actor, Account).filter(pk=int(value)).exists():
+            raise ValueError(_("Choose an existing company."))
+        return int(value)
+
+    return clean
+
+
+def _stage(value: Any) -> LifecycleStage | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ValueError(_("Choose a lifecycle stage."))
+    stage = LifecycleStage.objects.filter(key=value, is_active=True).first()
+    if stage is None:
+        raise ValueError(_("Choose a lifecycle stage."))
+    return stage
+
+
+def _amount(value: Any) -> Decimal | None:
+    return validation.clean_decimal(value, min_value=Decimal(0))
+
+
+def _common_cleaners(actor: User, default_region: str) -> dict[str, Cleaner]:
+    return {
+        "street": _text(200),
+        "city": _text(120),
+        "state": _text(120),
+        "postal_code": _text(20),
+        "country": validation.clean_country,
+        "owner_id": _user_id,
+        "team_id": _team_id,
+        "phone": lambda v: validation.clean_phone(v, default_region=default_region),
+    }
+
+
+def _contact_cleaners(actor: User, default_region: str) -> dict[str, Cleaner]:
+    return {
+        **_common_cleaners(actor, default_region),
+        "salutation": _text(20),
+        "first_name": _text(120),
+        "last_name": _text(120),
+        "email": validation.clean_email,
+        "other_emails": _list_of(validation.clean_email),
+        "other_phones": _list_of(
+            lambda v: validation.clean_phone(v, default_region=default_region)
+        ),
+        "job_title": _text(150),
+        "account_id": _visible_account_id(actor),
+        "preferred_language": validation.clean_language,
+        "time_zone": validation.clean_time_zone,
+        "birthday": _past_date,
+        "anniversary": _past_date,
+        "lifecycle_stage": _stage,
+        "source": _text(60),
+        "do_not_contact": validation.clean_bool,
+    }
+
+
+def _account_cleaners(actor: User, default_region: str) -> dict[str, Cleaner]:
+    return {
+        **_common_cleaners(actor, default_region),
+        "name": _text(200, required=True),
+        "domain": validation.clean_domain,
+        "website": validation.clean_url,
+        "industry": _text(120),
+        "size_band": _choice(SizeBand.values),
+        "annual_revenue": _amount,
+        "annual_revenue_currency": validation.clean_currency,
+        "type": _choice(AccountType.values),
+        "parent_id": _visible_account_id(actor),
+    }
+
+
+def _clean_tags(actor: User, value: Any, errors: dict[str, list[str]]) -> list[Tag] | None:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_TAGS:
+        errors["tags"] = [_("Enter a list of at most %(n)d tags.") % {"n": MAX_TAGS}]
+        return None
+    names: list[str] = []
+    for raw in value:
+        try:
+            name = validation.clean_text(raw, max_length=60, required=True)
+        except ValueError as exc:
+            errors["tags"] = [str(exc)]
+            return None
+        if name.lower() not in {n.lower() for n in names}:
+            names.append(name)
+    existing: dict[str, Tag] = {
+        t.name.lower(): t
+        for t in Tag.objects.annotate(lname=Lower("name")).filter(
+            lname__in=[n.lower() for n in names]
+        )
+    }
+    missing = [n for n in names if n.lower() not in existing]
+    if missing and not has_grant(actor, ObjectType.TAG, Action.CREATE):
+        errors["tags"] = [_("You may not create new tags: %(tags)s") % {"tags": ", ".join(missing)}]
+        return None
+    for name in missing:
+        tag = Tag.objects.create(name=name)
+        record_change(
+            actor=actor,
+            action="create",
+            object_type=ObjectType.TAG,
+            obj=tag,
+            changes={"name": [None, name]},
+            event="tag.created",
+        )
+        existing[name.lower()] = tag
+    return [existing[n.lower()] for n in names]
+
+
+def _clean(
+    *,
+    actor: User,
+    object_type: str,
+    data: dict[str, Any],
+    allowed: tuple[str, ...],
+    cleaners: dict[str, Cleaner],
+    existing_custom: dict[str, Any],
+    creating: bool,
+) -> tuple[dict[str, Any], list[Tag] | None]:
+    """Clean every field given; gather all errors before raising, so the user sees them at once."""
+    if not isinstance(data, dict):
+        raise ValidationError({"": [_("Enter an object.")]})
+    reject_unknown(data, allowed)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    for name, raw in data.items():
+        if name in ("tags", "custom"):
+            continue
+        try:
+            values[name] = cleaners[name](raw)
+        except ValueError as exc:
+            errors.setdefault(name, []).append(str(exc))
+    if "custom" in data or creating:
+        values["custom"] = clean_custom_values(
+            actor=actor,
+            object_type=object_type,
+            incoming=data.get("custom") or {},
+            existing=existing_custom,
+            errors=errors,
+            creating=creating,
+        )
+    tags = None
+    if "tags" in data:
+        # Tags are created only when everything else is valid: no tag left behind by a rejected write.
+        if errors:
+            raise ValidationError(errors)
+        tags = _clean_tags(actor, data["tags"], errors)
+    raise_if(errors)
+    return values, tags
+
+
+def _default_region(data: dict[str, Any], current: Any | None) -> str:
+    raw = data.get("country")
+    if isinstance(raw, str) and raw.upper() in validation.country_codes():
+        return raw.upper()
+    if current is not None and current.country:
+        return str(current.country)
+    return str(OrganisationSettings.get().country)
+
+
+def _check_assignment(actor: User, values: dict[str, Any], current: Any | None) -> None:
+    """Owner and team may be set freely only with an ``all`` update scope or by admins;
+    otherwise a user may assign records to themselves or their own teams."""
+    grants = grants_for(actor)
+    if grants.is_admin:
+        return
+    object_type = (current.permission_type if current is not None else None) or ""
+    action = Action.UPDATE if current is not None else Action.CREATE
+    if object_type and scope_of(actor, object_type, action) == "all":
+        return
+    errors: dict[str, list[str]] = {}
+    owner_id = values.get("owner_id")
+    if "owner_id" in values and owner_id not in (None, actor.pk):
+        errors["owner_id"] = [_("You may only assign records to yourself.")]
+    team_id = values.get("team_id")
+    if "team_id" in values and team_id is not None and team_id not in grants.team_ids:
+        errors["team_id"] = [_("You may only assign records to your own teams.")]
+    raise_if(errors)
+
+
+def _contact_document(contact: Contact) -> str:
+    national = contact.phone.removeprefix("+91") if contact.phone.startswith("+91") else ""
+    return document(
+        contact.salutation,
+        contact.first_name,
+        contact.last_name,
+        contact.email,
+        *contact.other_emails,
+        contact.phone,
+        national,
+        *contact.other_phones,
+        contact.job_title,
+        contact.city,
+    )
+
+
+def _account_document(account: Account) -> str:
+    return document(account.name, account.domain, account.phone, account.city, account.industry)
+
+
+# ---------------------------------------------------------------- contacts
+
+
+def contact_create(*, actor: User, data: dict[str, Any]) -> Contact:
+    """Create a contact owned by ``actor`` (unless another owner is given and allowed)."""
+    require(actor, ObjectType.CONTACT, Action.CREATE)
+    probe = Contact()
+    values, tags = _clean(
+        actor=actor,
+        object_type=ObjectType.CONTACT,
+        data=data,
+        allowed=CONTACT_FIELDS,
+        cleaners=_contact_cleaners(actor, _default_region(data, None)),
+        existing_custom={},
+        creating=True,
+    )
+    if not (values.get("first_name") or values.get("last_name") or values.get("email")):
+        raise ValidationError({"first_name": [_("Enter a name or an email address.")]})
+    _check_assignment_create(actor, values, ObjectType.CONTACT)
+    values.setdefault("owner_id", actor.pk)
+    if "team_id" not in values:
+        values["team_id"] = _first_team(actor)
+    with transaction.atomic():
+        contact = probe
+        for name, value in values.items():
+            setattr(contact, name, value)
+        contact.created_by = actor
+        contact.save()
+        if tags:
+            contact.tags.set(tags)
+        changes = {k: [None, jsonable(v)] for k, v in values.items() if v not in (None, "", [], {})}
+        if tags:
+            changes["tags"] = [None, [t.name for t in tags]]
+        record_change(
+            actor=actor,
+            action="create",
+            object_type=ObjectType.CONTACT,
+            obj=contact,
+            changes=changes,
+            event="contact.created",
+        )
+        search_index(ObjectType.CONTACT, contact.pk, _contact_document(contact))
+    return contact
+
+
+def _first_team(actor: User) -> int | None:
+    return actor.teams.order_by("id").values_list("id", flat=True).first()
+
+
+def _check_assignment_create(actor: User, values: dict[str, Any], object_type: str) -> None:
+    grants = grants_for(actor)
+    if grants.is_admin:
+        return
+    # A creator whose read scope is narrower than "all" must keep the new record in sight.
+    read_scope = grants.scopes.get((object_type, Action.READ))
+    if read_scope == "all":
+        return
+    errors: dict[str, list[str]] = {}
+    if values.get("owner_id") not in (None, actor.pk):
+        team_id = values.get("team_id")
+        if not (read_scope == "team" and team_id in grants.team_ids):
+            errors["owner_id"] = [_("You may only assign records to yourself.")]
+    if values.get("team_id") is not None and values["team_id"] not in grants.team_ids:
+        errors["team_id"] = [_("You may only assign records to your own teams.")]
+    raise_if(errors)
+
+
+def _update(
+    *,
+    actor: User,
+    model: type[Contact] | type[Account],
+    obj: Contact | Account,
+    data: dict[str, Any],
+    version: int | None,
+    allowed: tuple[str, ...],
+    cleaners_for: Callable[[User, str], dict[str, Cleaner]],
+    to_document: Callable[[Any], str],
+) -> Any:
+    object_type = model.permission_type
+    require(actor, object_type, Action.UPDATE, obj)
+    values, tags = _clean(
+        actor=actor,
+        object_type=object_type,
+        data=data,
+        allowed=allowed,
+        cleaners=cleaners_for(actor, _default_region(data, obj)),
+        existing_custom=obj.custom,
+        creating=False,
+    )
+    _check_assignment(actor, values, obj)
+    with transaction.atomic():
+        obj = lock_for_update(model, obj.pk, version=version)
+        custom = values.pop("custom", None)
+        changes = apply_values(obj, values)
+        if custom is not None and custom != obj.custom:
+            for key in sorted(set(custom) | set(obj.custom)):
+                if custom.get(key) != obj.custom.get(key):
+                    changes[f"cf.{key}"] = [obj.custom.get(key), custom.get(key)]
+            obj.custom = custom
+        if tags is not None:
+            before = sorted(t.name for t in obj.tags.all())
+            after = sorted(t.name for t in tags)
+            if before != after:
+                obj.tags.set(tags)
+                changes["tags"] = [before, after]
+        if isinstance(obj, Contact) and not (obj.first_name or obj.last_name or obj.email):
+            raise ValidationError({"first_name": [_("Enter a name or an email address.")]})
+        if isinstance(obj, Account) and obj.parent_id is not None and _creates_cycle(obj):
+            raise ValidationError({"parent_id": [_("A company cannot be its own parent.")]})
+        if changes:
+            save_changed(obj, {k: v for k, v in changes.items() if k != "tags"})
+            record_change(
+                actor=actor,
+                action="update",
+                object_type=object_type,
+                obj=obj,
+                changes=changes,
+                event=f"{object_type}.updated",
+            )
+            search_index(object_type, obj.pk, to_document(obj))
+    return obj
+
+
+def contact_update(
+    *, actor: User, contact: Contact, data: dict[str, Any], version: int | None
+) -> Contact:
+    """Change the given fields of a contact. ``version`` must match the stored one (else 409)."""
+    result: Contact = _update(
+        actor=actor,
+        model=Contact,
+        obj=contact,
+        data=data,
+        version=version,
+        allowed=CONTACT_FIELDS,
+        cleaners_for=_contact_cleaners,
+        to_document=_contact_document,
+    )
+    return result
+
+
+def contact_delete(*, actor: User, contact: Contact) -> None:
+    """Delete a contact and its notes; the audit entry keeps what it was."""
+    require(actor, ObjectType.CONTACT, Action.DELETE, contact)
+    with transaction.atomic():
+        snapshot = {
+            "name": contact.full_name,
+            "email": contact.email,
+            "phone": contact.phone,
+            "account_id": contact.account_id,
+            "owner_id": contact.owner_id,
+        }
+        record_change(
+            actor=actor,
+            action="delete",
+            object_type=ObjectType.CONTACT,
+            obj=contact,
+            changes={k: [v, None] for k, v in snapshot.items() if v},
+            event="contact.deleted",
+            payload={"id": contact.pk},
+        )
+        search_unindex(ObjectType.CONTACT, [contact.pk])
+        contact.delete()
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def _creates_cycle(account: Account) -> bool:
+    seen = {account.pk}
+    parent_id = account.parent_id
+    while parent_id is not None:
+        if parent_id in seen:
+            return True
+        seen.add(parent_id)
+        parent_id = Account.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+        if len(seen) > 100:
+            return True
+    return False
+
+
+def account_create(*, actor: User, data: dict[str, Any]) -> Account:
+    """Create a company owned by ``actor`` (unless another owner is given and allowed)."""
+    require(actor, ObjectType.ACCOUNT, Action.CREATE)
+    values, tags = _clean(
+        actor=actor,
+        object_type=ObjectType.ACCOUNT,
+        data=data,
+        allowed=ACCOUNT_FIELDS,
+        cleaners=_account_cleaners(actor, _default_region(data, None)),
+        existing_custom={},
+        creating=True,
+    )
+    if "name" not in values:
+        raise ValidationError({"name": [_("This field is required.")]})
+    if values.get("annual_revenue") is not None and not values.get("annual_revenue_currency"):
+        values["annual_revenue_currency"] = OrganisationSettings.get().base_currency
+    _check_assignment_create(actor, values, ObjectType.ACCOUNT)
+    values.setdefault("owner_id", actor.pk)
+    if "team_id" not in values:
+        values["team_id"] = _first_team(actor)
+    with transaction.atomic():
+        account = Account(created_by=actor, **values)
+        account.save()
+        if tags:
+            account.tags.set(tags)
+        changes = {k: [None, jsonable(v)] for k, v in values.items() if v not in (None, "", [], {})}
+        if tags:
+            changes["tags"] = [None, [t.name for t in tags]]
+        record_change(
+            actor=actor,
+            action="create",
+            object_type=ObjectType.ACCOUNT,
+            obj=account,
+            changes=changes,
+            event="account.created",
+        )
+        search_index(ObjectType.ACCOUNT, account.pk, _account_document(account))
+    return account
+
+
+def account_update(
+    *, actor: User, account: Account, data: dict[str, Any], version: int | None
+) -> Account:
+    """Change the given fields of a company. ``version`` must match the stored one (else 409)."""
+    if (
+        data.get("annual_revenue") not in (None, "")
+        and not data.get("annual_revenue_currency")
+        and not account.annual_revenue_currency
+    ):
+        data = {**data, "annual_revenue_currency": OrganisationSettings.get().base_currency}
+    result: Account = _update(
+        actor=actor,
+        model=Account,
+        obj=account,
+        data=data,
+        version=version,
+        allowed=ACCOUNT_FIELDS,
+        cleaners_for=_account_cleaners,
+        to_document=_account_document,
+    )
+    return result
+
+
+def account_delete(*, actor: User, account: Account) -> None:
+    """Delete a company. Its contacts stay, without a company; its notes go with it."""
+    require(actor, ObjectType.ACCOUNT, Action.DELETE, account)
+    with transaction.atomic():
+        record_change(
+            actor=actor,
+            action="delete",
+            object_type=ObjectType.ACCOUNT,
+            obj=account,
+            changes={"name": [account.name, None]},
+            event="account.deleted",
+            payload={"id": account.pk},
+        )
+        search_unindex(ObjectType.ACCOUNT, [account.pk])
+        account.delete()
+
+
+# ---------------------------------------------------------------- notes
+
+
+def note_create(
+    *, actor: User, body: Any, contact: Contact | None = None, account: Account | None = None
+) -> Note:
+    """Add a note to a contact or a company the actor can see."""
+    require(actor, ObjectType.NOTE, Action.CREATE)
+    if (contact is None) == (account is None):
+        raise ValidationError({"": [_("A note belongs to one contact or one company.")]})
+    parent: Contact | Account = contact if contact is not None else account  # type: ignore[assignment]
+    require(actor, parent.permission_type, Action.READ, parent)
+    errors: dict[str, list[str]] = {}
+    try:
+        text = validation.clean_text(body, max_length=20000, required=True)
+    except ValueError as exc:
+        errors["body"] = [str(exc)]
+    raise_if(errors)
+    with transaction.atomic():
+        note = Note.objects.create(body=text, contact=contact, account=account, created_by=actor)
+        record_change(
+            actor=actor,
+            action="create",
+            object_type=ObjectType.NOTE,
+            obj=note,
+            changes={"body": [None, text]},
+            event="note.created",
+            payload={"id": note.pk, "contact_id": note.contact_id, "account_id": note.account_id},
+        )
+    return note
+
+
+def note_update(*, actor: User, note: Note, body: Any, version: int | None) -> Note:
+    """Change a note's text."""
+    require(actor, ObjectType.NOTE, Action.UPDATE, note)
+    try:
+        text = validation.clean_text(body, max_length=20000, required=True)
+    except ValueError as exc:
+        raise ValidationError({"body": [str(exc)]}) from exc
+    with transaction.atomic():
+        note = lock_for_update(Note, note.pk, version=version)
+        changes = apply_values(note, {"body": text})
+        if changes:
+            save_changed(note, changes)
+            record_change(
+                actor=actor,
+                action="update",
+                object_type=ObjectType.NOTE,
+                obj=note,
+                changes=changes,
+                event="note.updated",
+            )
+    return note
+
+
+def note_delete(*, actor: User, note: Note) -> None:
+    """Delete a note."""
+    require(actor, ObjectType.NOTE, Action.DELETE, note)
+    with transaction.atomic():
+        record_change(
+            actor=actor,
+            action="delete",
+            object_type=ObjectType.NOTE,
+            obj=note,
+            changes={"body": [note.body, None]},
+            event="note.deleted",
+            payload={"id": note.pk},
+        )
+        note.delete()
+
+
+# ---------------------------------------------------------------- tags
+
+
+def tag_create(*, actor: User, name: Any, color: Any = None) -> Tag:
+    """Create a tag; names are unique regardless of case."""
+    require(actor, ObjectType.TAG, Action.CREATE)
+    errors: dict[str, list[str]] = {}
+    try:
+        clean = validation.clean_text(name, max_length=60, required=True)
+    except ValueError as exc:
+        errors["name"] = [str(exc)]
+    clean_color = _color(color, errors)
+    raise_if(errors)
+    with transaction.atomic():
+        if Tag.objects.filter(name__iexact=clean).exists():
+            raise ValidationError({"name": [_("A tag with this name exists already.")]})
+        tag = Tag.objects.create(name=clean, color=clean_color or "#64748b")
+        record_change(
+            actor=actor,
+            action="create",
+            object_type=ObjectType.TAG,
+            obj=tag,
+            changes={"name": [None, clean]},
+            event="tag.created",
+        )
+    return tag
+
+
+def _color(value: Any, errors: dict[str, list[str]]) -> str:
+    if value in (None, ""):
+        return ""
+    if (
+        not isinstance(value, str)
+        or len(value) != 7
+        or value[0] != "#"
+        or not all(c in "0123456789abcdefABCDEF" for c in value[1:])
+    ):
+        errors["color"] = [_("Enter a colour such as #1d4ed8.")]
+        return ""
+    return value.lower()
+
+
+def tag_update(*, actor: User, tag: Tag, name: Any = None, color: Any = None) -> Tag:
+    """Rename or recolour a tag."""
+    require(actor, ObjectType.TAG, Action.UPDATE, tag)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    if name is not None:
+        try:
+            values["name"] = validation.clean_text(name, max_length=60, required=True)
+        except ValueError as exc:
+            errors["name"] = [str(exc)]
+    if color is not None:
+        values["color"] = _color(color, errors) or tag.color
+    raise_if(errors)
+    with transaction.atomic():
+        if (
+            "name" in values
+            and Tag.objects.filter(name__iexact=values["name"]).exclude(pk=tag.pk).exists()
+        ):
+            raise ValidationError({"name": [_("A tag with this name exists already.")]})
+        changes = apply_values(tag, values)
+        if changes:
+            tag.save()
+            record_change(
+                actor=actor,
+                action="update",
+                object_type=ObjectType.TAG,
+                obj=tag,
+                changes=changes,
+                event="tag.updated",
+            )
+    return tag
+
+
+def tag_delete(*, actor: User, tag: Tag) -> None:
+    """Delete a tag and remove it from every record."""
+    require(actor, ObjectType.TAG, Action.DELETE, tag)
+    with transaction.atomic():
+        record_change(
+            actor=actor,
+            action="delete",
+            object_type=ObjectType.TAG,
+            obj=tag,
+            changes={"name": [tag.name, None]},
+            event="tag.deleted",
+        )
+        tag.delete()

@@ -1,0 +1,141 @@
+"""Custom-field definitions and the validation of their values (kept in a JSON column)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from sambandh.core import validation
+from sambandh.core.errors import PermissionDenied
+from sambandh.core.models import CustomFieldDefinition, CustomFieldType, User
+from sambandh.core.permissions import can_read_field, can_write_field
+
+TEXT_MAX = 2000
+
+
+def definitions(object_type: str) -> list[CustomFieldDefinition]:
+    return list(CustomFieldDefinition.objects.filter(object_type=object_type, is_active=True))
+
+
+def field_name(definition: CustomFieldDefinition) -> str:
+    return f"cf.{definition.key}"
+
+
+def readable_definitions(actor: User, object_type: str) -> list[CustomFieldDefinition]:
+    return [
+        d
+        for d in definitions(object_type)
+        if not d.is_sensitive or can_read_field(actor, object_type, field_name(d))
+    ]
+
+
+def visible_values(actor: User, object_type: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The custom values an actor may read: sensitive ones only with a field grant."""
+    hidden = {
+        d.key
+        for d in definitions(object_type)
+        if d.is_sensitive and not can_read_field(actor, object_type, field_name(d))
+    }
+    return {k: v for k, v in values.items() if k not in hidden}
+
+
+def clean_value(definition: CustomFieldDefinition, value: Any) -> Any:
+    """The stored JSON form of one value, or ValueError with a translated message."""
+    ftype = definition.field_type
+    if value is None or value == "" or value == []:
+        return None
+    if ftype == CustomFieldType.TEXT:
+        return validation.clean_text(value, max_length=definition.max_length or TEXT_MAX)
+    if ftype == CustomFieldType.NUMBER:
+        number = validation.clean_decimal(
+            value, min_value=definition.min_value, max_value=definition.max_value, places=4
+        )
+        if number is None:
+            return None
+        normalized = number.normalize()
+        return int(normalized) if normalized == normalized.to_integral() else float(normalized)
+    if ftype == CustomFieldType.MONEY:
+        if not isinstance(value, dict):
+            raise ValueError(_("Enter an amount and a currency."))
+        unknown = set(value) - {"amount", "currency"}
+        if unknown:
+            raise ValueError(_("Enter an amount and a currency."))
+        amount = validation.clean_decimal(
+            value.get("amount"), min_value=definition.min_value, max_value=definition.max_value
+        )
+        currency = validation.clean_currency(value.get("currency"), required=True)
+        if amount is None:
+            raise ValueError(_("Enter an amount and a currency."))
+        return {"amount": str(amount), "currency": currency}
+    if ftype == CustomFieldType.DATE:
+        parsed = validation.clean_date(value)
+        return parsed.isoformat() if parsed else None
+    if ftype == CustomFieldType.CHOICE:
+        if not isinstance(value, str) or value not in definition.choice_values():
+            raise ValueError(_("Choose one of the offered values."))
+        return value
+    if ftype == CustomFieldType.MULTI_CHOICE:
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v.strip()]
+        allowed = definition.choice_values()
+        if not isinstance(value, list) or any(
+            not isinstance(v, str) or v.strip() not in allowed for v in value
+        ):
+            raise ValueError(_("Choose only offered values."))
+        return sorted({v.strip() for v in value}, key=allowed.index)
+    if ftype == CustomFieldType.BOOLEAN:
+        return validation.clean_bool(value)
+    if ftype == CustomFieldType.URL:
+        return validation.clean_url(value)
+    raise ValueError(_("Unknown field type."))  # pragma: no cover
+
+
+def clean_custom_values(
+    *,
+    actor: User,
+    object_type: str,
+    incoming: dict[str, Any],
+    existing: dict[str, Any],
+    errors: dict[str, list[str]],
+    creating: bool,
+) -> dict[str, Any]:
+    """Merge ``incoming`` into ``existing``; field errors go into ``errors`` as ``cf.<key>``.
+
+    Writing a sensitive field without a grant is PermissionDenied: the actor asked for
+    something they may not do, which is not a matter of correcting a value.
+    """
+    defs = {d.key: d for d in definitions(object_type)}
+    result = dict(existing)
+    if not isinstance(incoming, dict):
+        errors.setdefault("custom", []).append(_("Enter an object of custom field values."))
+        return result
+    for key, raw in incoming.items():
+        definition = defs.get(key)
+        name = f"cf.{key}"
+        if definition is None:
+            errors.setdefault(name, []).append(_("Unknown field."))
+            continue
+        if definition.is_sensitive and not can_write_field(
+            actor, object_type, field_name(definition)
+        ):
+            raise PermissionDenied(
+                _("You may not change the field “%(f)s”.") % {"f": definition.label}
+            )
+        try:
+            value = clean_value(definition, raw)
+        except ValueError as exc:
+            errors.setdefault(name, []).append(str(exc))
+            continue
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    for key, definition in defs.items():
+        if (
+            definition.is_required
+            and result.get(key) in (None, "", [])
+            and (creating or key in incoming)
+        ):
+            errors.setdefault(f"cf.{key}", []).append(_("This field is required."))
+    return result

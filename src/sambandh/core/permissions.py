@@ -1,0 +1,165 @@
+"""Role grants, record scopes and sensitive fields: the one place that decides who sees what.
+
+A grant gives a role an action on an object type over a scope: ``own`` (records the user
+owns), ``team`` (those plus records of the user's teams) or ``all``. Selectors start from
+``visible()``; services call ``require()``. Records outside a user's read scope do not exist
+for them (NotFound); records they can see but not change are PermissionDenied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, cast
+
+from django.db import models
+
+from sambandh.core.errors import NotFound, PermissionDenied
+from sambandh.core.models import SCOPE_RANK, Action, FieldGrant, Grant, Scope, User
+
+M = TypeVar("M", bound=models.Model)
+
+
+class Scoped(Protocol):
+    """A model that declares which object type it is and how scopes filter it."""
+
+    permission_type: str
+
+    @classmethod
+    def scope_q(cls, actor: User, scope: str, team_ids: frozenset[int]) -> models.Q: ...
+
+    def in_scope(self, actor: User, scope: str, team_ids: frozenset[int]) -> bool: ...
+
+
+@dataclass
+class ActorGrants:
+    is_admin: bool
+    scopes: dict[tuple[str, str], str] = field(default_factory=dict)
+    readable_fields: set[tuple[str, str]] = field(default_factory=set)
+    writable_fields: set[tuple[str, str]] = field(default_factory=set)
+    team_ids: frozenset[int] = frozenset()
+
+
+_CACHE_ATTR = "_sambandh_grants"
+
+
+def grants_for(actor: User) -> ActorGrants:
+    """Loads an actor's grants once per user object (one request, one task)."""
+    cached = getattr(actor, _CACHE_ATTR, None)
+    if cached is not None:
+        return cast(ActorGrants, cached)
+    if not actor.is_authenticated or not actor.is_active:
+        grants = ActorGrants(is_admin=False)
+    else:
+        role = actor.role if actor.role_id else None
+        is_admin = actor.is_superuser or bool(role and role.is_admin)
+        grants = ActorGrants(
+            is_admin=is_admin, team_ids=frozenset(actor.teams.values_list("id", flat=True))
+        )
+        if role is not None and not is_admin:
+            for grant in Grant.objects.filter(role=role):
+                grants.scopes[(grant.object_type, grant.action)] = grant.scope
+            for fgrant in FieldGrant.objects.filter(role=role):
+                grants.readable_fields.add((fgrant.object_type, fgrant.field))
+                if fgrant.can_write:
+                    grants.writable_fields.add((fgrant.object_type, fgrant.field))
+    setattr(actor, _CACHE_ATTR, grants)
+    return grants
+
+
+def forget_grants(actor: User) -> None:
+    if hasattr(actor, _CACHE_ATTR):
+        delattr(actor, _CACHE_ATTR)
+
+
+def scope_of(actor: User, object_type: str, action: str) -> str | None:
+    grants = grants_for(actor)
+    if grants.is_admin:
+        return Scope.ALL
+    return grants.scopes.get((object_type, action))
+
+
+def has_grant(actor: User, object_type: str, action: str) -> bool:
+    return scope_of(actor, object_type, action) is not None
+
+
+def is_admin(actor: User) -> bool:
+    return grants_for(actor).is_admin
+
+
+def _scope_q(model: type[Any], actor: User, scope: str) -> models.Q:
+    if scope == Scope.ALL:
+        return models.Q()
+    return cast(models.Q, model.scope_q(actor, scope, grants_for(actor).team_ids))
+
+
+def visible(actor: User, model: type[M], action: str = Action.READ) -> models.QuerySet[M]:
+    """The records of ``model`` that ``actor`` may ``action``: the start of every selector."""
+    object_type: str = model.permission_type  # type: ignore[attr-defined]
+    scope = scope_of(actor, object_type, action)
+    manager = model._default_manager
+    if scope is None:
+        return manager.none()
+    return manager.filter(_scope_q(model, actor, scope))
+
+
+def in_scope(actor: User, obj: Any, action: str) -> bool:
+    scope = scope_of(actor, obj.permission_type, action)
+    if scope is None:
+        return False
+    if scope == Scope.ALL:
+        return True
+    return bool(obj.in_scope(actor, scope, grants_for(actor).team_ids))
+
+
+def require(actor: User, object_type: str, action: str, obj: Any | None = None) -> None:
+    """Raise unless ``actor`` may ``action`` this object type (and this record, when given).
+
+    A record the actor cannot even read is NotFound, so its existence does not leak.
+    """
+    if obj is not None and action != Action.READ and not in_scope(actor, obj, Action.READ):
+        raise NotFound()
+    if obj is None:
+        if not has_grant(actor, object_type, action):
+            raise PermissionDenied()
+        return
+    if not in_scope(actor, obj, action):
+        if action == Action.READ:
+            raise NotFound()
+        raise PermissionDenied()
+
+
+def get_visible(actor: User, model: type[M], pk: object, action: str = Action.READ) -> M:
+    """Fetch one record the actor may see; anything else (absent, out of scope, bad id) is NotFound."""
+    try:
+        return visible(actor, model, action).get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError) as exc:  # type: ignore[attr-defined]
+        raise NotFound() from exc
+
+
+def can_read_field(actor: User, object_type: str, field_name: str) -> bool:
+    grants = grants_for(actor)
+    return grants.is_admin or (object_type, field_name) in grants.readable_fields
+
+
+def can_write_field(actor: User, object_type: str, field_name: str) -> bool:
+    grants = grants_for(actor)
+    return grants.is_admin or (object_type, field_name) in grants.writable_fields
+
+
+def owned_scope_q(actor: User, scope: str, team_ids: frozenset[int]) -> models.Q:
+    """The usual meaning of a scope for records with ``owner`` and ``team``."""
+    own = models.Q(owner_id=actor.pk)
+    if scope == Scope.TEAM:
+        return own | models.Q(team_id__in=team_ids)
+    return own
+
+
+def owned_in_scope(obj: Any, actor: User, scope: str, team_ids: frozenset[int]) -> bool:
+    if obj.owner_id == actor.pk:
+        return True
+    return scope == Scope.TEAM and obj.team_id is not None and obj.team_id in team_ids
+
+
+def widest(*scopes: str | None) -> str | None:
+    present = [s for s in scopes if s]
+    return max(present, key=lambda s: SCOPE_RANK[Scope(s)]) if present else None

@@ -1,0 +1,139 @@
+"""Global search: one interface, two backends.
+
+SQLite keeps an FTS5 table with the trigram tokenizer (substrings and Devanagari match);
+PostgreSQL keeps a plain table with a pg_trgm GIN index and matches with ILIKE. Both index
+one text document per record, keyed by ``object_id * 16 + type code``. Table names in the SQL below are
+module constants (hence the S608 waivers); every value is a bound parameter; services refresh a
+record's document in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
+TYPE_CODES = {"account": 1, "contact": 2}
+_SHIFT = 4
+MAX_TERMS = 6
+MAX_TERM_LENGTH = 64
+
+SQLITE_TABLE = "core_search_fts"
+PG_TABLE = "core_search_document"
+
+
+def create_search_tables(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        schema_editor.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {SQLITE_TABLE} USING fts5(body, tokenize='trigram')"
+        )
+    elif vendor == "postgresql":
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        schema_editor.execute(
+            f"CREATE TABLE IF NOT EXISTS {PG_TABLE} ("
+            "key bigint PRIMARY KEY, object_type smallint NOT NULL, object_id bigint NOT NULL, "
+            "body text NOT NULL)"
+        )
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS core_search_document_trgm ON {PG_TABLE} "
+            "USING gin (body gin_trgm_ops)"
+        )
+    else:  # pragma: no cover - the settings allow only these two
+        raise RuntimeError(f"search is not supported on {vendor}")
+
+
+def drop_search_tables(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    table = SQLITE_TABLE if schema_editor.connection.vendor == "sqlite" else PG_TABLE
+    schema_editor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _key(object_type: str, object_id: int) -> int:
+    return (object_id << _SHIFT) | TYPE_CODES[object_type]
+
+
+def document(*parts: object) -> str:
+    return " ".join(str(part) for part in parts if part not in (None, ""))
+
+
+def search_index_bulk(object_type: str, rows: Iterable[tuple[int, str]]) -> None:
+    """Index (or re-index) many records: executemany on both backends, inside the caller's transaction."""
+    code = TYPE_CODES[object_type]
+    batch = [(_key(object_type, pk), pk, body) for pk, body in rows]
+    if not batch:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.executemany(
+                f"DELETE FROM {SQLITE_TABLE} WHERE rowid = %s",  # noqa: S608
+                [(key,) for key, _pk, _b in batch],
+            )
+            cursor.executemany(
+                f"INSERT INTO {SQLITE_TABLE} (rowid, body) VALUES (%s, %s)",  # noqa: S608
+                [(key, body) for key, _pk, body in batch],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {PG_TABLE} (key, object_type, object_id, body) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET body = EXCLUDED.body",
+                [(key, code, pk, body) for key, pk, body in batch],
+            )
+
+
+def search_index(object_type: str, object_id: int, body: str) -> None:
+    search_index_bulk(object_type, [(object_id, body)])
+
+
+def search_unindex(object_type: str, object_ids: Sequence[int]) -> None:
+    keys = [(_key(object_type, pk),) for pk in object_ids]
+    if not keys:
+        return
+    table = SQLITE_TABLE if connection.vendor == "sqlite" else PG_TABLE
+    column = "rowid" if connection.vendor == "sqlite" else "key"
+    with connection.cursor() as cursor:
+        cursor.executemany(f"DELETE FROM {table} WHERE {column} = %s", keys)  # noqa: S608
+
+
+def search_terms(query: str) -> list[str]:
+    """Words of the query, at most MAX_TERMS of at most MAX_TERM_LENGTH characters."""
+    words = [w for w in re.split(r"\s+", query.strip()) if w]
+    return [w[:MAX_TERM_LENGTH] for w in words[:MAX_TERMS]]
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def matching_ids_sql(object_type: str, query: str) -> tuple[str, list[object]] | None:
+    """SQL selecting the ids of ``object_type`` records matching every word of ``query``.
+
+    Used as ``pk__in=RawSQL(...)`` so the database joins it with the permission filter.
+    None when the query has no words.
+    """
+    terms = search_terms(query)
+    if not terms:
+        return None
+    code = TYPE_CODES[object_type]
+    params: list[object] = []
+    if connection.vendor == "sqlite":
+        long_terms = [t for t in terms if len(t) >= 3]
+        clauses = [f"(rowid & {(1 << _SHIFT) - 1}) = %s"]
+        params.append(code)
+        if long_terms:
+            clauses.append(f"{SQLITE_TABLE} MATCH %s")
+            params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
+        for term in terms:
+            if len(term) < 3:
+                clauses.append("body LIKE %s ESCAPE '\\'")
+                params.append(f"%{_like_escape(term)}%")
+        sql = f"SELECT rowid >> {_SHIFT} FROM {SQLITE_TABLE} WHERE " + " AND ".join(clauses)  # noqa: S608
+        return sql, params
+    clauses = ["object_type = %s"]
+    params.append(code)
+    for term in terms:
+        clauses.append("body ILIKE %s")
+        params.append(f"%{_like_escape(term)}%")
+    return f"SELECT object_id FROM {PG_TABLE} WHERE " + " AND ".join(clauses), params  # noqa: S608

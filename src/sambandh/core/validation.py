@@ -1,0 +1,204 @@
+"""Normalisers for the values every domain shares. Each returns the clean value or raises
+``ValueError`` with a translated message; services collect those per field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import zoneinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import babel
+import babel.numbers
+import email_validator
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from django.utils.translation import gettext as _
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: Any, *, max_length: int, required: bool = False) -> str:
+    """Trimmed text without control characters. HTML is kept as text; templates escape it."""
+    if value is None:
+        text = ""
+    elif isinstance(value, str):
+        text = _CONTROL_RE.sub("", value).strip()
+    else:
+        raise ValueError(_("Enter text."))
+    if required and not text:
+        raise ValueError(_("This field is required."))
+    if len(text) > max_length:
+        raise ValueError(_("Enter at most %(n)d characters.") % {"n": max_length})
+    return text
+
+
+def clean_email(value: Any, *, required: bool = False) -> str:
+    text = clean_text(value, max_length=254, required=required)
+    if not text:
+        return ""
+    try:
+        result = email_validator.validate_email(text, check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise ValueError(_("Enter a valid email address.")) from exc
+    return str(result.normalized).lower()
+
+
+def clean_phone(value: Any, *, default_region: str | None = None) -> str:
+    """A phone number in E.164 (+919876543210); national numbers use the default country."""
+    text = clean_text(value, max_length=40)
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, default_region or None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(_("Enter a valid phone number.")) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(_("Enter a valid phone number."))
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+@functools.cache
+def country_codes() -> frozenset[str]:
+    codes: list[str] = [str(code) for code in babel.Locale("en").territories]
+    return frozenset(code for code in codes if len(code) == 2 and code.isalpha())
+
+
+def clean_country(value: Any) -> str:
+    text = clean_text(value, max_length=2).upper()
+    if not text:
+        return ""
+    if text not in country_codes():
+        raise ValueError(_("Enter a two-letter country code such as IN or US."))
+    return text
+
+
+def country_name(code: str, language: str = "en") -> str:
+    if not code:
+        return ""
+    locale = babel.Locale.parse("hi" if language.startswith("hi") else "en")
+    return str(locale.territories.get(code, code))
+
+
+@functools.cache
+def time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def clean_time_zone(value: Any, *, required: bool = False) -> str:
+    text = clean_text(value, max_length=64, required=required)
+    if not text:
+        return ""
+    if text not in time_zones():
+        raise ValueError(_("Enter a valid time zone such as Asia/Kolkata."))
+    return text
+
+
+@functools.cache
+def currency_codes() -> frozenset[str]:
+    return frozenset(babel.numbers.list_currencies())
+
+
+def clean_currency(value: Any, *, required: bool = False) -> str:
+    text = clean_text(value, max_length=3, required=required).upper()
+    if not text:
+        return ""
+    if text not in currency_codes():
+        raise ValueError(_("Enter a valid ISO 4217 currency code such as INR."))
+    return text
+
+
+def clean_language(value: Any) -> str:
+    text = clean_text(value, max_length=10)
+    if not text:
+        return ""
+    if text not in {code for code, _name in settings.LANGUAGES}:
+        raise ValueError(_("Choose a supported language."))
+    return text
+
+
+def clean_url(value: Any) -> str:
+    text = clean_text(value, max_length=500)
+    if not text:
+        return ""
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        URLValidator(schemes=["http", "https"])(text)
+    except DjangoValidationError as exc:
+        raise ValueError(_("Enter a valid web address.")) from exc
+    return text
+
+
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def clean_domain(value: Any) -> str:
+    text = clean_text(value, max_length=253).lower()
+    if not text:
+        return ""
+    text = re.sub(r"^[a-z]+://", "", text).split("/")[0].removeprefix("www.")
+    if not _DOMAIN_RE.match(text):
+        raise ValueError(_("Enter a valid domain such as example.com."))
+    return text
+
+
+def clean_decimal(
+    value: Any,
+    *,
+    min_value: Decimal | None = None,
+    max_value: Decimal | None = None,
+    places: int = 2,
+) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(_("Enter a number."))
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation as exc:
+        raise ValueError(_("Enter a number.")) from exc
+    if not number.is_finite():
+        raise ValueError(_("Enter a number."))
+    if abs(number) >= Decimal(10) ** 16:
+        raise ValueError(_("This number is too large."))
+    if min_value is not None and number < min_value:
+        raise ValueError(_("Enter a number of at least %(n)s.") % {"n": min_value})
+    if max_value is not None and number > max_value:
+        raise ValueError(_("Enter a number of at most %(n)s.") % {"n": max_value})
+    quantum = Decimal(1).scaleb(-places)
+    return number.quantize(quantum)
+
+
+def clean_date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        raise ValueError(_("Enter a date as YYYY-MM-DD."))
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(_("Enter a date as YYYY-MM-DD."))
+    try:
+        parsed = dt.date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValueError(_("Enter a date as YYYY-MM-DD.")) from exc
+    if parsed.year < 1900:
+        raise ValueError(_("Enter a date after 1900."))
+    return parsed
+
+
+def clean_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "1", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"false", "0", "no", "off", ""}:
+        return False
+    if value is None:
+        return False
+    raise ValueError(_("Enter yes or no."))
