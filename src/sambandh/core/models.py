@@ -165,6 +165,20 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    @property
+    def is_administrator(self) -> bool:
+        """Superusers and holders of a role marked administrator."""
+        return self.is_active and (
+            self.is_superuser or bool(self.role_id and self.role and self.role.is_admin)
+        )
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        # Django admin asks for model permissions: our roles, not Django's tables, decide.
+        return self.is_administrator or super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_administrator or super().has_module_perms(app_label)
+
     @classmethod
     def scope_q(cls, actor: Any, scope: str, team_ids: frozenset[int]) -> models.Q:
         own = models.Q(pk=actor.pk)

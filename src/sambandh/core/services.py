@@ -152,6 +152,13 @@ def _clean_custom_field(
     return values
 
 
+def validate_custom_field(
+    data: dict[str, Any], current: CustomFieldDefinition | None
+) -> dict[str, Any]:
+    """The cleaned values of a definition, or ValidationError (used by the admin form too)."""
+    return _clean_custom_field(data, current)
+
+
 def custom_field_create(*, actor: User, data: dict[str, Any]) -> CustomFieldDefinition:
     """Define a custom field on contacts or companies (administrators only)."""
     require(actor, ObjectType.CUSTOM_FIELD, Action.CREATE)
