@@ -7,7 +7,6 @@ Personas: ``admin`` (Administrator), ``manager`` (Sales manager), ``owner`` and 
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -107,4 +106,3 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL pointing at PostgreSQL"))
 
 
-os.environ.setdefault("SAMBANDH_TESTING", "1")
