@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from sambandh.contacts.models import Account, Contact, Note, Tag
-from sambandh.core.errors import ValidationError
+from sambandh.core.errors import NotFound, ValidationError
 from sambandh.core.filtering import apply_filters
 from sambandh.core.models import Action, AuditEntry, ObjectType, User
 from sambandh.core.pagination import Page, SortKey, paginate
 from sambandh.core.permissions import get_visible, visible
 from sambandh.core.search import matching_ids_sql
+
+M = TypeVar("M", bound=models.Model)
 
 CONTACT_SORTS = {
     "name": SortKey("name", ("last_name", "first_name", "id")),
@@ -119,6 +122,28 @@ def contact_queryset(actor: User, action: str = Action.READ) -> models.QuerySet[
     )
 
 
+def _record_list(
+    qs: models.QuerySet[Any],
+    *,
+    actor: User,
+    sorts: Mapping[str, SortKey],
+    filter_fields: Mapping[str, str],
+    filters: Mapping[str, str] | None,
+    q: str | None,
+    tag: str | None,
+    sort: str | None,
+    cursor: str | None,
+    limit: int | None,
+) -> Page[Any]:
+    object_type: str = qs.model.permission_type
+    key, descending = _sort(sorts, sort, "name")
+    qs = apply_filters(
+        qs, actor=actor, object_type=object_type, filters=filters or {}, fields=filter_fields
+    )
+    qs = _searched(_tagged(qs, tag), object_type, q).prefetch_related("tags")
+    return paginate(qs, sort=key, descending=descending, cursor=cursor, limit=_limit(limit))
+
+
 def contact_list(
     *,
     actor: User,
@@ -130,16 +155,18 @@ def contact_list(
     limit: int | None = None,
 ) -> Page[Contact]:
     """One page of the contacts the actor may see: filtered, searched, keyset-paginated."""
-    key, descending = _sort(CONTACT_SORTS, sort, "name")
-    qs = apply_filters(
+    return _record_list(
         contact_queryset(actor),
         actor=actor,
-        object_type=ObjectType.CONTACT,
-        filters=filters or {},
-        fields=CONTACT_FILTERS,
+        sorts=CONTACT_SORTS,
+        filter_fields=CONTACT_FILTERS,
+        filters=filters,
+        q=q,
+        tag=tag,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
     )
-    qs = _searched(_tagged(qs, tag), ObjectType.CONTACT, q).prefetch_related("tags")
-    return paginate(qs, sort=key, descending=descending, cursor=cursor, limit=_limit(limit))
 
 
 def account_queryset(actor: User, action: str = Action.READ) -> models.QuerySet[Account]:
@@ -157,16 +184,18 @@ def account_list(
     limit: int | None = None,
 ) -> Page[Account]:
     """One page of the companies the actor may see."""
-    key, descending = _sort(ACCOUNT_SORTS, sort, "name")
-    qs = apply_filters(
+    return _record_list(
         account_queryset(actor),
         actor=actor,
-        object_type=ObjectType.ACCOUNT,
-        filters=filters or {},
-        fields=ACCOUNT_FILTERS,
+        sorts=ACCOUNT_SORTS,
+        filter_fields=ACCOUNT_FILTERS,
+        filters=filters,
+        q=q,
+        tag=tag,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
     )
-    qs = _searched(_tagged(qs, tag), ObjectType.ACCOUNT, q).prefetch_related("tags")
-    return paginate(qs, sort=key, descending=descending, cursor=cursor, limit=_limit(limit))
 
 
 def contact_get(*, actor: User, pk: Any, action: str = Action.READ) -> Contact:
@@ -175,14 +204,16 @@ def contact_get(*, actor: User, pk: Any, action: str = Action.READ) -> Contact:
     return contact
 
 
+def _detail(qs: models.QuerySet[M], pk: Any) -> M:
+    try:
+        return qs.prefetch_related("tags").get(pk=pk)
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound() from exc
+
+
 def contact_detail(*, actor: User, pk: Any) -> Contact:
     """A contact with what its 360° page shows, in a fixed number of queries."""
-    try:
-        return contact_queryset(actor).prefetch_related("tags").get(pk=pk)
-    except (Contact.DoesNotExist, ValueError, TypeError) as exc:
-        from sambandh.core.errors import NotFound
-
-        raise NotFound() from exc
+    return _detail(contact_queryset(actor), pk)
 
 
 def account_get(*, actor: User, pk: Any, action: str = Action.READ) -> Account:
@@ -191,12 +222,8 @@ def account_get(*, actor: User, pk: Any, action: str = Action.READ) -> Account:
 
 
 def account_detail(*, actor: User, pk: Any) -> Account:
-    try:
-        return account_queryset(actor).prefetch_related("tags").get(pk=pk)
-    except (Account.DoesNotExist, ValueError, TypeError) as exc:
-        from sambandh.core.errors import NotFound
-
-        raise NotFound() from exc
+    """A company with what its 360° page shows, in a fixed number of queries."""
+    return _detail(account_queryset(actor), pk)
 
 
 def account_contacts(*, actor: User, account: Account, limit: int = 20) -> list[Contact]:
@@ -245,8 +272,6 @@ def note_list(
 def note_get(*, actor: User, pk: Any, action: str = Action.READ) -> Note:
     note: Note = get_visible(actor, Note, pk, action)
     if not note_queryset(actor).filter(pk=note.pk).exists():
-        from sambandh.core.errors import NotFound
-
         raise NotFound()
     return note
 
