@@ -2,9 +2,48 @@ from __future__ import annotations
 
 from django.urls import path
 
+from sambandh.contacts import views as record_views
 from sambandh.web import views
 
 app_name = "web"
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("language/", views.set_language, name="language"),
+    path("settings/", views.my_settings, name="settings"),
+    path("search/", views.search, name="search"),
 ]
+
+# Contacts and companies share their views; ``kind`` picks which.
+for kind, prefix in (("contact", "contacts"), ("account", "accounts")):
+    extra = {"kind": kind}
+    urlpatterns += [
+        path(f"{prefix}/", record_views.record_list, extra, name=f"{kind}_list"),
+        path(f"{prefix}/new/", record_views.record_create, extra, name=f"{kind}_create"),
+        path(f"{prefix}/<int:pk>/", record_views.record_detail, extra, name=f"{kind}_detail"),
+        path(f"{prefix}/<int:pk>/edit/", record_views.record_edit, extra, name=f"{kind}_edit"),
+        path(
+            f"{prefix}/<int:pk>/delete/", record_views.record_delete, extra, name=f"{kind}_delete"
+        ),
+        path(
+            f"{prefix}/<int:pk>/fields/<str:field>/",
+            record_views.record_field,
+            extra,
+            name=f"{kind}_field",
+        ),
+        path(
+            f"{prefix}/<int:pk>/fields/<str:field>/edit/",
+            record_views.record_field_edit,
+            extra,
+            name=f"{kind}_field_edit",
+        ),
+        path(f"{prefix}/<int:pk>/notes/", record_views.record_notes, extra, name=f"{kind}_notes"),
+        path(
+            f"{prefix}/<int:pk>/history/",
+            record_views.record_history_view,
+            extra,
+            name=f"{kind}_history",
+        ),
+    ]

@@ -1,0 +1,507 @@
+"""HTML pages and htmx fragments for contacts and companies.
+
+One set of views serves both kinds of record; ``kind`` (from the URL pattern) picks the
+selectors, services and fields. Views are thin: parse the request, call a selector or a
+service, render. Domain errors become pages or fragments through ``page_view``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+from django_htmx.http import trigger_client_event
+
+from sambandh.contacts import selectors, services
+from sambandh.contacts.forms import (
+    Field,
+    display,
+    field_errors,
+    fields_for,
+    form_data,
+    initial,
+    submitted,
+)
+from sambandh.contacts.models import Account, Contact, LifecycleStage
+from sambandh.core.errors import Conflict, NotFound, ValidationError
+from sambandh.core.models import Action, ObjectType, Team, User
+from sambandh.core.permissions import has_grant, in_scope, visible
+from sambandh.web.http import HtmxRequest, page_view, wants_fragment
+
+Record = Contact | Account
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Everything that differs between the contact pages and the company pages."""
+
+    key: str
+    object_type: str
+    singular: str | Promise
+    plural: str | Promise
+    list_page: Callable[..., Any]
+    detail: Callable[..., Any]
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    delete: Callable[..., None]
+    sorts: tuple[tuple[str, str | Promise], ...]
+
+    @property
+    def url_prefix(self) -> str:
+        """For ``{% url kind.url_prefix|add:'detail' obj.pk %}`` in shared templates."""
+        return f"web:{self.key}_"
+
+    def url(self, name: str, *args: Any) -> str:
+        return reverse(f"web:{self.key}_{name}", args=args)
+
+
+KINDS = {
+    "contact": Kind(
+        key="contact",
+        object_type=ObjectType.CONTACT,
+        singular=gettext_lazy("Contact"),
+        plural=gettext_lazy("Contacts"),
+        list_page=selectors.contact_list,
+        detail=selectors.contact_detail,
+        create=services.contact_create,
+        update=lambda *, actor, obj, data, version: services.contact_update(
+            actor=actor, contact=obj, data=data, version=version
+        ),
+        delete=lambda *, actor, obj: services.contact_delete(actor=actor, contact=obj),
+        sorts=(
+            ("name", gettext_lazy("Name (A–Z)")),
+            ("-name", gettext_lazy("Name (Z–A)")),
+            ("first_name", gettext_lazy("First name")),
+            ("email", gettext_lazy("Email")),
+            ("city", gettext_lazy("City")),
+            ("-created_at", gettext_lazy("Newest first")),
+            ("created_at", gettext_lazy("Oldest first")),
+            ("-updated_at", gettext_lazy("Recently changed")),
+        ),
+    ),
+    "account": Kind(
+        key="account",
+        object_type=ObjectType.ACCOUNT,
+        singular=gettext_lazy("Company"),
+        plural=gettext_lazy("Companies"),
+        list_page=selectors.account_list,
+        detail=selectors.account_detail,
+        create=services.account_create,
+        update=lambda *, actor, obj, data, version: services.account_update(
+            actor=actor, account=obj, data=data, version=version
+        ),
+        delete=lambda *, actor, obj: services.account_delete(actor=actor, account=obj),
+        sorts=(
+            ("name", gettext_lazy("Name (A–Z)")),
+            ("-name", gettext_lazy("Name (Z–A)")),
+            ("-created_at", gettext_lazy("Newest first")),
+            ("created_at", gettext_lazy("Oldest first")),
+            ("-updated_at", gettext_lazy("Recently changed")),
+        ),
+    ),
+}
+
+# Query-string name -> selector filter name, per kind.
+LIST_FILTERS = {
+    "contact": {
+        "owner": "owner_id",
+        "team": "team_id",
+        "country": "country",
+        "city": "city",
+        "stage": "lifecycle_stage",
+        "language": "preferred_language",
+        "account": "account_id",
+    },
+    "account": {
+        "owner": "owner_id",
+        "team": "team_id",
+        "country": "country",
+        "city": "city",
+        "type": "type",
+        "industry": "industry",
+    },
+}
+
+
+def _kind(name: str) -> Kind:
+    return KINDS[name]
+
+
+def _version(post: QueryDict) -> int:
+    """The version the form was built from; a missing or bad one can never match (409)."""
+    try:
+        return int(post.get("version", ""))
+    except ValueError:
+        return -1
+
+
+# ---------------------------------------------------------------- list
+
+
+@require_http_methods(["GET"])
+@page_view
+def record_list(request: HtmxRequest, kind: str) -> HttpResponse:
+    """The list page, or (for htmx) only its rows: after a filter change or for "load more"."""
+    k = _kind(kind)
+    params = request.GET
+    filters = {
+        selector_name: params.get(name, "").strip()
+        for name, selector_name in LIST_FILTERS[kind].items()
+        if params.get(name, "").strip()
+    }
+    sort = params.get("sort") or "name"
+    q = params.get("q", "").strip()[:200]
+    tag = params.get("tag", "").strip()
+    error = None
+    try:
+        page = k.list_page(
+            actor=request.user,
+            filters=filters,
+            q=q or None,
+            tag=tag or None,
+            sort=sort,
+            cursor=params.get("cursor") or None,
+            limit=PAGE_SIZE,
+        )
+    except ValidationError as exc:
+        page, error = None, exc
+    next_url = None
+    if page is not None and page.next_cursor:
+        query = params.copy()
+        query["cursor"] = page.next_cursor
+        next_url = f"{k.url('list')}?{query.urlencode()}"
+    context = {
+        "kind": k,
+        "page": page,
+        "error": error,
+        "next_url": next_url,
+        "params": params,
+        "q": q,
+        "sort": sort,
+        "can_create": has_grant(request.user, k.object_type, Action.CREATE),
+    }
+    status = 400 if error is not None else 200
+    if wants_fragment(request):
+        return render(request, "contacts/list.html#rows", context, status=status)
+    context.update(_filter_options(request.user, kind))
+    return render(request, "contacts/list.html", context, status=status)
+
+
+def _filter_options(actor: User, kind: str) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "owners": list(visible(actor, User).filter(is_active=True).order_by("username")[:500]),
+        "teams": list(visible(actor, Team).order_by("name")),
+        "tags": selectors.tag_list(actor=actor),
+    }
+    if kind == "contact":
+        options["stages"] = list(LifecycleStage.objects.filter(is_active=True))
+    return options
+
+
+# ---------------------------------------------------------------- detail
+
+
+def _detail_context(request: HtmxRequest, k: Kind, obj: Record) -> dict[str, Any]:
+    actor = request.user
+    fields = fields_for(actor, k.object_type)
+    can_update = in_scope(actor, obj, Action.UPDATE)
+    rows = [{"field": f, "text": display(f, actor, obj)} for f in fields]
+    parent = {k.key: obj}
+    notes = selectors.note_list(actor=actor, limit=50, **parent)
+    history = selectors.record_history(actor=actor, object_type=k.object_type, obj=obj)
+    context: dict[str, Any] = {
+        "kind": k,
+        "obj": obj,
+        "rows": rows,
+        "can_update": can_update,
+        "can_delete": in_scope(actor, obj, Action.DELETE),
+        "can_note": has_grant(actor, ObjectType.NOTE, Action.CREATE),
+        "notes": notes.items,
+        "history": history,
+        "history_next": _history_next(k, obj, history.next_cursor),
+        "field_labels": {f.name: f.label for f in fields},
+    }
+    if isinstance(obj, Account):
+        context["contacts"] = selectors.account_contacts(actor=actor, account=obj)
+    return context
+
+
+def _history_next(k: Kind, obj: Record, cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    return f"{k.url('history', obj.pk)}?{urlencode({'cursor': cursor})}"
+
+
+@require_http_methods(["GET"])
+@page_view
+def record_detail(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
+    """The 360° page: every field, related records, notes and history."""
+    k = _kind(kind)
+    obj = k.detail(actor=request.user, pk=pk)
+    return render(request, "contacts/detail.html", _detail_context(request, k, obj))
+
+
+@require_http_methods(["GET"])
+@page_view
+def record_history_view(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
+    """The history list (after an inline edit) or its next page ("load more")."""
+    k = _kind(kind)
+    obj = k.detail(actor=request.user, pk=pk)
+    cursor = request.GET.get("cursor") or None
+    history = selectors.record_history(
+        actor=request.user, object_type=k.object_type, obj=obj, cursor=cursor
+    )
+    fields = fields_for(request.user, k.object_type)
+    context = {
+        "kind": k,
+        "obj": obj,
+        "history": history,
+        "history_next": _history_next(k, obj, history.next_cursor),
+        "field_labels": {f.name: f.label for f in fields},
+    }
+    template = "contacts/detail.html#history-entries" if cursor else "contacts/detail.html#history"
+    return render(request, template, context)
+
+
+# ---------------------------------------------------------------- create and edit
+
+
+def _form_context(
+    request: HtmxRequest,
+    k: Kind,
+    obj: Record | None,
+    fields: list[Field],
+    values: dict[str, Any],
+    errors: dict[str, list[str]],
+) -> dict[str, Any]:
+    inputs = [
+        {
+            "field": f,
+            "value": values.get(f.name, ""),
+            "options": f.options(request.user, obj),
+            "errors": errors.get(f.name, []),
+        }
+        for f in fields
+    ]
+    return {
+        "kind": k,
+        "obj": obj,
+        "inputs": inputs,
+        "form_errors": errors.get("", []),
+        "version": obj.version if obj is not None else None,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@page_view
+def record_create(request: HtmxRequest, kind: str) -> HttpResponse:
+    """A new contact or company; the service's per-field errors are shown next to the fields."""
+    k = _kind(kind)
+    if not has_grant(request.user, k.object_type, Action.CREATE):
+        raise_denied()
+    fields = fields_for(request.user, k.object_type)
+    values = {f.name: initial(f, None) for f in fields}
+    if kind == "contact" and request.GET.get("account"):
+        values["account_id"] = request.GET["account"]
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        values = {f.name: submitted(f, request.POST) for f in fields}
+        try:
+            obj = k.create(actor=request.user, data=form_data(fields, request.POST, None))
+        except ValidationError as exc:
+            errors, status = field_errors(exc.fields, fields), exc.status
+            errors.setdefault("", []).insert(0, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(k.url("detail", obj.pk))
+    context = _form_context(request, k, None, fields, values, errors)
+    return render(request, "contacts/form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@page_view
+def record_edit(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
+    """Edit every field at once, with the version the form was built from (a stale one is 409)."""
+    k = _kind(kind)
+    obj = k.detail(actor=request.user, pk=pk)
+    if not in_scope(request.user, obj, Action.UPDATE):
+        raise_denied()
+    fields = fields_for(request.user, k.object_type)
+    values = {f.name: initial(f, obj) for f in fields}
+    errors: dict[str, list[str]] = {}
+    status = 200
+    version = obj.version
+    if request.method == "POST":
+        values = {f.name: submitted(f, request.POST) for f in fields}
+        version = _version(request.POST)
+        try:
+            k.update(
+                actor=request.user,
+                obj=obj,
+                data=form_data(fields, request.POST, obj),
+                version=version,
+            )
+        except ValidationError as exc:
+            errors, status = field_errors(exc.fields, fields), exc.status
+            errors.setdefault("", []).insert(0, exc.message)
+        except Conflict as exc:
+            errors, status = {"": [exc.message]}, exc.status
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(k.url("detail", obj.pk))
+    context = _form_context(request, k, obj, fields, values, errors)
+    context["version"] = version
+    context["conflict"] = status == 409
+    return render(request, "contacts/form.html", context, status=status)
+
+
+def raise_denied() -> None:
+    from sambandh.core.errors import PermissionDenied
+
+    raise PermissionDenied()
+
+
+@require_http_methods(["GET", "POST"])
+@page_view
+def record_delete(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
+    """Ask first (GET), delete on POST."""
+    k = _kind(kind)
+    obj = k.detail(actor=request.user, pk=pk)
+    if not in_scope(request.user, obj, Action.DELETE):
+        raise_denied()
+    if request.method == "POST":
+        k.delete(actor=request.user, obj=obj)
+        messages.success(request, _("Deleted."))
+        return redirect(k.url("list"))
+    return render(request, "contacts/confirm_delete.html", {"kind": k, "obj": obj})
+
+
+# ---------------------------------------------------------------- inline edit
+
+
+def _inline_field(request: HtmxRequest, k: Kind, name: str) -> Field:
+    for field in fields_for(request.user, k.object_type):
+        if field.name == name and field.inline:
+            return field
+    raise NotFound()
+
+
+@require_http_methods(["GET"])
+@page_view
+def record_field_edit(request: HtmxRequest, kind: str, pk: int, field: str) -> HttpResponse:
+    """The small form that replaces one value on the detail page, with the current version."""
+    k = _kind(kind)
+    obj = k.detail(actor=request.user, pk=pk)
+    spec = _inline_field(request, k, field)
+    if not in_scope(request.user, obj, Action.UPDATE):
+        raise_denied()
+    context = {
+        "kind": k,
+        "obj": obj,
+        "input": {
+            "field": spec,
+            "value": initial(spec, obj),
+            "options": spec.options(request.user, obj),
+            "errors": [],
+        },
+    }
+    return render(request, "contacts/detail.html#field-edit", context)
+
+
+@require_http_methods(["GET", "POST"])
+@page_view
+def record_field(request: HtmxRequest, kind: str, pk: int, field: str) -> HttpResponse:
+    """GET: one value as shown on the detail page (cancel). POST: save it, then show it."""
+    k = _kind(kind)
+    obj = k.detail(actor=request.user, pk=pk)
+    spec = _inline_field(request, k, field)
+    can_update = in_scope(request.user, obj, Action.UPDATE)
+    if request.method == "POST":
+        if not can_update:
+            raise_denied()
+        try:
+            k.update(
+                actor=request.user,
+                obj=obj,
+                data=form_data([spec], request.POST, obj),
+                version=_version(request.POST),
+            )
+        except (ValidationError, Conflict) as exc:
+            messages_ = exc.fields.get(spec.name, []) if isinstance(exc, ValidationError) else []
+            context = {
+                "kind": k,
+                "obj": obj,
+                "input": {
+                    "field": spec,
+                    "value": submitted(spec, request.POST),
+                    "options": spec.options(request.user, obj),
+                    "errors": messages_ or [exc.message],
+                },
+                "conflict": isinstance(exc, Conflict),
+            }
+            return render(request, "contacts/detail.html#field-edit", context, status=exc.status)
+        obj = k.detail(actor=request.user, pk=pk)
+    context = {
+        "kind": k,
+        "obj": obj,
+        "row": {"field": spec, "text": display(spec, request.user, obj)},
+        "can_update": can_update,
+    }
+    response = render(request, "contacts/detail.html#field-display", context)
+    if request.method == "POST":
+        # The history list listens for this and reloads itself.
+        trigger_client_event(response, "recordChanged")
+    return response
+
+
+# ---------------------------------------------------------------- notes
+
+
+@require_http_methods(["GET", "POST"])
+@page_view
+def record_notes(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
+    """The notes section; POST adds a note and returns the section with it on top."""
+    k = _kind(kind)
+    obj = k.detail(actor=request.user, pk=pk)
+    errors: list[str] = []
+    body = ""
+    status = 200
+    if request.method == "POST":
+        body = request.POST.get("body", "")
+        try:
+            services.note_create(actor=request.user, body=body, **{k.key: obj})
+        except ValidationError as exc:
+            errors = exc.fields.get("body", []) or [exc.message]
+            status = exc.status
+        else:
+            body = ""
+            if not wants_fragment(request):
+                messages.success(request, _("Note added."))
+    notes = selectors.note_list(actor=request.user, limit=50, **{k.key: obj})
+    context = {
+        "kind": k,
+        "obj": obj,
+        "notes": notes.items,
+        "note_errors": errors,
+        "note_body": body,
+        "can_note": has_grant(request.user, ObjectType.NOTE, Action.CREATE),
+    }
+    if wants_fragment(request):
+        return render(request, "contacts/detail.html#notes", context, status=status)
+    if status == 200:
+        return redirect(k.url("detail", obj.pk) + "#notes")
+    return render(
+        request, "contacts/detail.html", _detail_context(request, k, obj) | context, status=status
+    )
