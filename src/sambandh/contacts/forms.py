@@ -337,7 +337,7 @@ def display(field: Field, actor: User, obj: Any) -> str:
     if field.name == "country":
         return country_name(str(value), _language()) or str(value)
     if field.name == "preferred_language":
-        return dict((c, str(n)) for c, n in settings.LANGUAGES).get(value, value)
+        return {c: str(n) for c, n in settings.LANGUAGES}.get(str(value), str(value))
     if field.name == "annual_revenue":
         return format_money(Decimal(value), obj.annual_revenue_currency)
     if field.name in ("type", "size_band"):

@@ -32,14 +32,16 @@ from sambandh.contacts.forms import (
     initial,
     submitted,
 )
-from sambandh.contacts.models import Account, Contact, LifecycleStage
+from sambandh.contacts.models import Account, Contact, LifecycleStage, Note
 from sambandh.core.errors import Conflict, NotFound, ValidationError
 from sambandh.core.models import Action, ObjectType, Team, User
+from sambandh.core.pagination import Page
 from sambandh.core.permissions import has_grant, in_scope, visible
-from sambandh.web.http import HtmxRequest, page_view, wants_fragment
+from sambandh.web.http import HtmxRequest, actor_of, fragment_or_page, page_view, wants_fragment
 
 Record = Contact | Account
 PAGE_SIZE = 50
+NOTES_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def record_list(request: HtmxRequest, kind: str) -> HttpResponse:
     error = None
     try:
         page = k.list_page(
-            actor=request.user,
+            actor=actor_of(request),
             filters=filters,
             q=q or None,
             tag=tag or None,
@@ -189,13 +191,15 @@ def record_list(request: HtmxRequest, kind: str) -> HttpResponse:
         "params": params,
         "q": q,
         "sort": sort,
-        "can_create": has_grant(request.user, k.object_type, Action.CREATE),
+        "can_create": has_grant(actor_of(request), k.object_type, Action.CREATE),
     }
     status = 400 if error is not None else 200
     if wants_fragment(request):
-        return render(request, "contacts/list.html#rows", context, status=status)
-    context.update(_filter_options(request.user, kind))
-    return render(request, "contacts/list.html", context, status=status)
+        return fragment_or_page(
+            request, render(request, "contacts/list.html#rows", context, status=status)
+        )
+    context.update(_filter_options(actor_of(request), kind))
+    return fragment_or_page(request, render(request, "contacts/list.html", context, status=status))
 
 
 def _filter_options(actor: User, kind: str) -> dict[str, Any]:
@@ -212,13 +216,18 @@ def _filter_options(actor: User, kind: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- detail
 
 
+def _notes(actor: User, obj: Record) -> Page[Note]:
+    if isinstance(obj, Contact):
+        return selectors.note_list(actor=actor, contact=obj, limit=NOTES_SHOWN)
+    return selectors.note_list(actor=actor, account=obj, limit=NOTES_SHOWN)
+
+
 def _detail_context(request: HtmxRequest, k: Kind, obj: Record) -> dict[str, Any]:
-    actor = request.user
+    actor = actor_of(request)
     fields = fields_for(actor, k.object_type)
     can_update = in_scope(actor, obj, Action.UPDATE)
     rows = [{"field": f, "text": display(f, actor, obj)} for f in fields]
-    parent = {k.key: obj}
-    notes = selectors.note_list(actor=actor, limit=50, **parent)
+    notes = _notes(actor, obj)
     history = selectors.record_history(actor=actor, object_type=k.object_type, obj=obj)
     context: dict[str, Any] = {
         "kind": k,
@@ -248,7 +257,7 @@ def _history_next(k: Kind, obj: Record, cursor: str | None) -> str | None:
 def record_detail(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
     """The 360° page: every field, related records, notes and history."""
     k = _kind(kind)
-    obj = k.detail(actor=request.user, pk=pk)
+    obj = k.detail(actor=actor_of(request), pk=pk)
     return render(request, "contacts/detail.html", _detail_context(request, k, obj))
 
 
@@ -257,12 +266,12 @@ def record_detail(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
 def record_history_view(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
     """The history list (after an inline edit) or its next page ("load more")."""
     k = _kind(kind)
-    obj = k.detail(actor=request.user, pk=pk)
+    obj = k.detail(actor=actor_of(request), pk=pk)
     cursor = request.GET.get("cursor") or None
     history = selectors.record_history(
-        actor=request.user, object_type=k.object_type, obj=obj, cursor=cursor
+        actor=actor_of(request), object_type=k.object_type, obj=obj, cursor=cursor
     )
-    fields = fields_for(request.user, k.object_type)
+    fields = fields_for(actor_of(request), k.object_type)
     context = {
         "kind": k,
         "obj": obj,
@@ -289,7 +298,7 @@ def _form_context(
         {
             "field": f,
             "value": values.get(f.name, ""),
-            "options": f.options(request.user, obj),
+            "options": f.options(actor_of(request), obj),
             "errors": errors.get(f.name, []),
         }
         for f in fields
@@ -308,9 +317,9 @@ def _form_context(
 def record_create(request: HtmxRequest, kind: str) -> HttpResponse:
     """A new contact or company; the service's per-field errors are shown next to the fields."""
     k = _kind(kind)
-    if not has_grant(request.user, k.object_type, Action.CREATE):
+    if not has_grant(actor_of(request), k.object_type, Action.CREATE):
         raise_denied()
-    fields = fields_for(request.user, k.object_type)
+    fields = fields_for(actor_of(request), k.object_type)
     values = {f.name: initial(f, None) for f in fields}
     if kind == "contact" and request.GET.get("account"):
         values["account_id"] = request.GET["account"]
@@ -319,7 +328,7 @@ def record_create(request: HtmxRequest, kind: str) -> HttpResponse:
     if request.method == "POST":
         values = {f.name: submitted(f, request.POST) for f in fields}
         try:
-            obj = k.create(actor=request.user, data=form_data(fields, request.POST, None))
+            obj = k.create(actor=actor_of(request), data=form_data(fields, request.POST, None))
         except ValidationError as exc:
             errors, status = field_errors(exc.fields, fields), exc.status
             errors.setdefault("", []).insert(0, exc.message)
@@ -335,10 +344,10 @@ def record_create(request: HtmxRequest, kind: str) -> HttpResponse:
 def record_edit(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
     """Edit every field at once, with the version the form was built from (a stale one is 409)."""
     k = _kind(kind)
-    obj = k.detail(actor=request.user, pk=pk)
-    if not in_scope(request.user, obj, Action.UPDATE):
+    obj = k.detail(actor=actor_of(request), pk=pk)
+    if not in_scope(actor_of(request), obj, Action.UPDATE):
         raise_denied()
-    fields = fields_for(request.user, k.object_type)
+    fields = fields_for(actor_of(request), k.object_type)
     values = {f.name: initial(f, obj) for f in fields}
     errors: dict[str, list[str]] = {}
     status = 200
@@ -348,7 +357,7 @@ def record_edit(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
         version = _version(request.POST)
         try:
             k.update(
-                actor=request.user,
+                actor=actor_of(request),
                 obj=obj,
                 data=form_data(fields, request.POST, obj),
                 version=version,
@@ -378,11 +387,11 @@ def raise_denied() -> None:
 def record_delete(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
     """Ask first (GET), delete on POST."""
     k = _kind(kind)
-    obj = k.detail(actor=request.user, pk=pk)
-    if not in_scope(request.user, obj, Action.DELETE):
+    obj = k.detail(actor=actor_of(request), pk=pk)
+    if not in_scope(actor_of(request), obj, Action.DELETE):
         raise_denied()
     if request.method == "POST":
-        k.delete(actor=request.user, obj=obj)
+        k.delete(actor=actor_of(request), obj=obj)
         messages.success(request, _("Deleted."))
         return redirect(k.url("list"))
     return render(request, "contacts/confirm_delete.html", {"kind": k, "obj": obj})
@@ -392,7 +401,7 @@ def record_delete(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
 
 
 def _inline_field(request: HtmxRequest, k: Kind, name: str) -> Field:
-    for field in fields_for(request.user, k.object_type):
+    for field in fields_for(actor_of(request), k.object_type):
         if field.name == name and field.inline:
             return field
     raise NotFound()
@@ -403,9 +412,9 @@ def _inline_field(request: HtmxRequest, k: Kind, name: str) -> Field:
 def record_field_edit(request: HtmxRequest, kind: str, pk: int, field: str) -> HttpResponse:
     """The small form that replaces one value on the detail page, with the current version."""
     k = _kind(kind)
-    obj = k.detail(actor=request.user, pk=pk)
+    obj = k.detail(actor=actor_of(request), pk=pk)
     spec = _inline_field(request, k, field)
-    if not in_scope(request.user, obj, Action.UPDATE):
+    if not in_scope(actor_of(request), obj, Action.UPDATE):
         raise_denied()
     context = {
         "kind": k,
@@ -413,7 +422,7 @@ def record_field_edit(request: HtmxRequest, kind: str, pk: int, field: str) -> H
         "input": {
             "field": spec,
             "value": initial(spec, obj),
-            "options": spec.options(request.user, obj),
+            "options": spec.options(actor_of(request), obj),
             "errors": [],
         },
     }
@@ -425,15 +434,15 @@ def record_field_edit(request: HtmxRequest, kind: str, pk: int, field: str) -> H
 def record_field(request: HtmxRequest, kind: str, pk: int, field: str) -> HttpResponse:
     """GET: one value as shown on the detail page (cancel). POST: save it, then show it."""
     k = _kind(kind)
-    obj = k.detail(actor=request.user, pk=pk)
+    obj = k.detail(actor=actor_of(request), pk=pk)
     spec = _inline_field(request, k, field)
-    can_update = in_scope(request.user, obj, Action.UPDATE)
+    can_update = in_scope(actor_of(request), obj, Action.UPDATE)
     if request.method == "POST":
         if not can_update:
             raise_denied()
         try:
             k.update(
-                actor=request.user,
+                actor=actor_of(request),
                 obj=obj,
                 data=form_data([spec], request.POST, obj),
                 version=_version(request.POST),
@@ -446,17 +455,17 @@ def record_field(request: HtmxRequest, kind: str, pk: int, field: str) -> HttpRe
                 "input": {
                     "field": spec,
                     "value": submitted(spec, request.POST),
-                    "options": spec.options(request.user, obj),
+                    "options": spec.options(actor_of(request), obj),
                     "errors": messages_ or [exc.message],
                 },
                 "conflict": isinstance(exc, Conflict),
             }
             return render(request, "contacts/detail.html#field-edit", context, status=exc.status)
-        obj = k.detail(actor=request.user, pk=pk)
+        obj = k.detail(actor=actor_of(request), pk=pk)
     context = {
         "kind": k,
         "obj": obj,
-        "row": {"field": spec, "text": display(spec, request.user, obj)},
+        "row": {"field": spec, "text": display(spec, actor_of(request), obj)},
         "can_update": can_update,
     }
     response = render(request, "contacts/detail.html#field-display", context)
@@ -474,14 +483,17 @@ def record_field(request: HtmxRequest, kind: str, pk: int, field: str) -> HttpRe
 def record_notes(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
     """The notes section; POST adds a note and returns the section with it on top."""
     k = _kind(kind)
-    obj = k.detail(actor=request.user, pk=pk)
+    obj = k.detail(actor=actor_of(request), pk=pk)
     errors: list[str] = []
     body = ""
     status = 200
     if request.method == "POST":
         body = request.POST.get("body", "")
         try:
-            services.note_create(actor=request.user, body=body, **{k.key: obj})
+            if isinstance(obj, Contact):
+                services.note_create(actor=actor_of(request), body=body, contact=obj)
+            else:
+                services.note_create(actor=actor_of(request), body=body, account=obj)
         except ValidationError as exc:
             errors = exc.fields.get("body", []) or [exc.message]
             status = exc.status
@@ -489,14 +501,14 @@ def record_notes(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
             body = ""
             if not wants_fragment(request):
                 messages.success(request, _("Note added."))
-    notes = selectors.note_list(actor=request.user, limit=50, **{k.key: obj})
+    notes = _notes(actor_of(request), obj)
     context = {
         "kind": k,
         "obj": obj,
         "notes": notes.items,
         "note_errors": errors,
         "note_body": body,
-        "can_note": has_grant(request.user, ObjectType.NOTE, Action.CREATE),
+        "can_note": has_grant(actor_of(request), ObjectType.NOTE, Action.CREATE),
     }
     if wants_fragment(request):
         return render(request, "contacts/detail.html#notes", context, status=status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -86,7 +86,7 @@ def web_view(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
-        if not user.is_authenticated or not cast(User, user).is_active:
+        if not user.is_authenticated or not user.is_active:
             return login_redirect(request)
         try:
             return view(request, *args, **kwargs)
