@@ -1,12 +1,159 @@
-"""The JSON API under /api/v1/. Routers live in each app's ``api.py``."""
+"""The JSON API under /api/v1/. Routers live in each app's ``api.py``.
+
+Authentication is a personal API token (``Authorization: Bearer sbk_...``) or the browser
+session (with CSRF on unsafe methods). Every error is JSON with a stable ``code``:
+``{"code": "validation_error", "message": "...", "fields": {"email": ["..."]}}``.
+"""
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
+from typing import Any
 
-api = NinjaAPI(title="Sambandh API", version="1", urls_namespace="api")
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from sambandh.core.errors import SambandhError, ValidationError
+from sambandh.core.models import User
+from sambandh.core.services import api_token_authenticate
+
+
+class TokenAuth(HttpBearer):
+    """A personal API token. Error messages then come in the token owner's language."""
+
+    openapi_name = "token"
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = api_token_authenticate(token)
+        if user is None:
+            return None
+        request.user = user
+        # An explicit Accept-Language wins: a client that asks for a language gets it.
+        if not request.headers.get("Accept-Language"):
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        return user
+
+
+class SessionCsrfAuth(SessionAuth):
+    """The signed-in browser session; unsafe methods need the CSRF token (ninja checks it)."""
+
+    openapi_name = "session"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        user = request.user
+        if user.is_authenticated and user.is_active:
+            return user  # type: ignore[return-value]
+        return None
+
+
+api = NinjaAPI(
+    title="Sambandh API",
+    version="1",
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionCsrfAuth(csrf=True)],
+    description=(
+        "Sambandh's JSON API. Authenticate with a personal API token "
+        "(`Authorization: Bearer sbk_...`, created at `POST /tokens`) or a browser session "
+        "(send the CSRF token on unsafe methods). Lists are keyset-paginated: pass "
+        "`next_cursor` back as `cursor`. Updates are PATCH with the record's `version`; a "
+        "stale version is a 409 `conflict`. Errors are `{code, message, fields}`."
+    ),
+)
+
+
+def error_response(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+) -> HttpResponse:
+    """The one JSON error shape of the API."""
+    body: dict[str, Any] = {"code": code, "message": message, "fields": fields or {}}
+    return api.create_response(request, body, status=status)
+
+
+def _sambandh_error(request: HttpRequest, exc: Any) -> HttpResponse:
+    fields = exc.fields if isinstance(exc, ValidationError) else None
+    return error_response(request, exc.status, exc.code, exc.message, fields)
+
+
+def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
+    # ninja locations look like ("body", "payload", "email") or ("query", "limit").
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[2:] if len(parts) > 2 else []
+    elif parts and parts[0] in {"query", "path", "header", "cookie", "form"}:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def _request_validation_error(request: HttpRequest, exc: Any) -> HttpResponse:
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors:
+        name = _field_name(error.get("loc", ()))
+        message = str(error.get("msg", "")) or _("Enter a valid value.")
+        if error.get("type") == "extra_forbidden":
+            message = _("Unknown field.")
+        elif error.get("type") == "missing":
+            message = _("This field is required.")
+        fields.setdefault(name, []).append(message)
+    return error_response(
+        request, 400, "validation_error", _("Please correct the errors below."), fields
+    )
+
+
+def _too_big(request: HttpRequest, exc: Any = None) -> HttpResponse:
+    return error_response(request, 413, "payload_too_large", _("The request body is too large."))
+
+
+def _http_error(request: HttpRequest, exc: Any) -> HttpResponse:
+    if isinstance(exc.__cause__, RequestDataTooBig):
+        return _too_big(request)
+    if isinstance(exc, AuthenticationError) or exc.status_code == 401:
+        return error_response(
+            request, 401, "not_authenticated", _("Sign in or send a valid API token.")
+        )
+    if exc.status_code == 403:
+        # ninja's session auth raises this when the CSRF token is missing or wrong.
+        return error_response(
+            request, 403, "csrf_failed", _("The CSRF token is missing or incorrect.")
+        )
+    if exc.status_code == 400:
+        return error_response(
+            request, 400, "malformed_request", _("The request body is not valid JSON.")
+        )
+    return error_response(request, exc.status_code, "error", _("Something went wrong."))
+
+
+def _not_found(request: HttpRequest, exc: Any) -> HttpResponse:
+    return error_response(request, 404, "not_found", _("Not found."))
+
+
+api.add_exception_handler(SambandhError, _sambandh_error)
+api.add_exception_handler(NinjaValidationError, _request_validation_error)
+api.add_exception_handler(HttpError, _http_error)
+api.add_exception_handler(RequestDataTooBig, _too_big)
+api.add_exception_handler(Http404, _not_found)
 
 
 @api.get("/health", auth=None, tags=["meta"], summary="Liveness")
 def health(request: object) -> dict[str, str]:
     return {"status": "ok"}
+
+
+def _register_routers() -> None:
+    from sambandh.contacts.api import router as contacts_router
+    from sambandh.core.api import router as core_router
+
+    api.add_router("", core_router)
+    api.add_router("", contacts_router)
+
+
+_register_routers()

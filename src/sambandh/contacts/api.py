@@ -1,0 +1,577 @@
+"""API routes for companies (/accounts), contacts, notes, tags, search and record history.
+
+Thin: parse, call a selector or a service, shape the response. Lists read their filters from
+the query string as given (``city=Pune``, ``created_at__gte=2024-01-01``, ``cf.tier=gold``);
+the selectors reject unknown ones with a 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from django.db import models
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Status
+from pydantic import Field
+
+from sambandh.contacts import selectors, services
+from sambandh.contacts.models import Account, Contact, Note, Tag
+from sambandh.contacts.schemas import (
+    AccountCreateIn,
+    AccountOut,
+    AccountPageOut,
+    AccountPatchIn,
+    ContactIn,
+    ContactOut,
+    ContactPageOut,
+    ContactPatchIn,
+    HistoryPageOut,
+    NoteIn,
+    NoteOut,
+    NotePageOut,
+    NotePatchIn,
+    SearchHitOut,
+    TagIn,
+    TagOut,
+    TagPatchIn,
+)
+from sambandh.core.api import actor_of, body_of
+from sambandh.core.custom_fields import definitions, field_name, visible_values
+from sambandh.core.errors import ValidationError
+from sambandh.core.filtering import RANGE_TYPES
+from sambandh.core.models import Action, AuditEntry, ObjectType, User
+from sambandh.core.permissions import can_read_field
+from sambandh.core.schemas import ERRORS, Id
+
+router = Router()
+
+RESERVED = ("limit", "cursor", "sort", "q", "tag")
+MAX_QUERY_VALUE = 1000
+PageSize = Annotated[int, Field(ge=1, le=200)]
+
+
+# ---------------------------------------------------------------- list parameters
+
+
+def _list_parameters(
+    model: type[models.Model], filters: Mapping[str, str], sorts: Mapping[str, Any], label: str
+) -> list[dict[str, Any]]:
+    """OpenAPI parameters of a list: paging, sorting, search, and every declared filter."""
+    sort_values = [v for name in sorts for v in (name, f"-{name}")]
+    params: list[dict[str, Any]] = [
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "description": "Page size (default 50, at most 200).",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+        },
+        {
+            "name": "cursor",
+            "in": "query",
+            "required": False,
+            "description": "The `next_cursor` of the previous page.",
+            "schema": {"type": "string"},
+        },
+        {
+            "name": "sort",
+            "in": "query",
+            "required": False,
+            "description": "Sort key; a leading `-` sorts descending. Default `name`.",
+            "schema": {"type": "string", "enum": sort_values},
+        },
+        {
+            "name": "q",
+            "in": "query",
+            "required": False,
+            "description": f"Full-text search over {label} (every word must match).",
+            "schema": {"type": "string"},
+        },
+        {
+            "name": "tag",
+            "in": "query",
+            "required": False,
+            "description": "Only records with this tag (by name, any case).",
+            "schema": {"type": "string"},
+        },
+    ]
+    for name, path in filters.items():
+        field = model._meta.get_field(path.split("__")[0])
+        ops = ["", "__in"]
+        if isinstance(field, RANGE_TYPES):
+            ops += ["__gte", "__lte"]
+        for op in ops:
+            description = {
+                "": f"Only {label} whose `{name}` equals this.",
+                "__in": f"Only {label} whose `{name}` is one of these (comma-separated).",
+                "__gte": f"Only {label} whose `{name}` is at least this.",
+                "__lte": f"Only {label} whose `{name}` is at most this.",
+            }[op]
+            params.append(
+                {
+                    "name": f"{name}{op}",
+                    "in": "query",
+                    "required": False,
+                    "description": description,
+                    "schema": {"type": "string"},
+                }
+            )
+    return params
+
+
+CF_NOTE = (
+    " Custom fields filter as `cf.<key>=<value>` (e.g. `cf.tier=gold`); those parameters are "
+    "accepted too, though OpenAPI cannot list them. An unknown filter is a 400."
+)
+
+
+def _query(request: HttpRequest) -> tuple[dict[str, str], dict[str, Any]]:
+    """Split the query string into filters and the reserved paging/sorting/search values."""
+    errors: dict[str, list[str]] = {}
+    filters: dict[str, str] = {}
+    reserved: dict[str, Any] = {}
+    for key in request.GET:
+        value = request.GET.get(key, "")
+        # NUL cannot be stored or compared in PostgreSQL text; say so instead of failing.
+        if "\x00" in value or "\x00" in key or len(value) > MAX_QUERY_VALUE:
+            errors[key] = [_("Enter a valid value.")]
+            continue
+        if key in RESERVED:
+            reserved[key] = value
+        else:
+            filters[key] = value
+    raw_limit = reserved.get("limit")
+    if raw_limit not in (None, ""):
+        try:
+            reserved["limit"] = int(raw_limit)
+        except ValueError:
+            errors["limit"] = [_("Enter a whole number.")]
+    else:
+        reserved["limit"] = None
+    if errors:
+        raise ValidationError(errors)
+    return filters, reserved
+
+
+# ---------------------------------------------------------------- shaping
+
+
+def _record_base(actor: User, obj: Contact | Account, object_type: str) -> dict[str, Any]:
+    return {
+        "id": obj.pk,
+        "version": obj.version,
+        "created_at": obj.created_at,
+        "updated_at": obj.updated_at,
+        "owner_id": obj.owner_id,
+        "team_id": obj.team_id,
+        "tags": sorted(t.name for t in obj.tags.all()),
+        "custom": visible_values(actor, object_type, obj.custom or {}),
+        "street": obj.street,
+        "city": obj.city,
+        "state": obj.state,
+        "postal_code": obj.postal_code,
+        "country": obj.country,
+    }
+
+
+def contact_out(actor: User, c: Contact) -> dict[str, Any]:
+    """A contact as the API shows it to ``actor``."""
+    return {
+        **_record_base(actor, c, ObjectType.CONTACT),
+        "salutation": c.salutation,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "full_name": c.full_name,
+        "email": c.email,
+        "other_emails": list(c.other_emails or []),
+        "phone": c.phone,
+        "other_phones": list(c.other_phones or []),
+        "job_title": c.job_title,
+        "account_id": c.account_id,
+        "preferred_language": c.preferred_language,
+        "time_zone": c.time_zone,
+        "birthday": c.birthday,
+        "anniversary": c.anniversary,
+        "lifecycle_stage": c.lifecycle_stage.key if c.lifecycle_stage is not None else None,
+        "source": c.source,
+        "do_not_contact": c.do_not_contact,
+    }
+
+
+def account_out(actor: User, a: Account) -> dict[str, Any]:
+    """A company as the API shows it to ``actor``; money as a decimal string plus currency."""
+    return {
+        **_record_base(actor, a, ObjectType.ACCOUNT),
+        "name": a.name,
+        "domain": a.domain,
+        "website": a.website,
+        "industry": a.industry,
+        "size_band": a.size_band,
+        "annual_revenue": None if a.annual_revenue is None else f"{a.annual_revenue:.2f}",
+        "annual_revenue_currency": a.annual_revenue_currency,
+        "type": a.type,
+        "phone": a.phone,
+        "parent_id": a.parent_id,
+    }
+
+
+def note_out(n: Note) -> dict[str, Any]:
+    return {
+        "id": n.pk,
+        "version": n.version,
+        "body": n.body,
+        "contact_id": n.contact_id,
+        "account_id": n.account_id,
+        "created_by_id": n.created_by_id,
+        "created_at": n.created_at,
+        "updated_at": n.updated_at,
+    }
+
+
+def tag_out(t: Tag) -> dict[str, Any]:
+    return {"id": t.pk, "name": t.name, "color": t.color, "created_at": t.created_at}
+
+
+def _history(
+    actor: User, object_type: str, obj: Contact | Account, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    page = selectors.record_history(
+        actor=actor, object_type=object_type, obj=obj, cursor=cursor, limit=limit
+    )
+    # The audit trail keeps sensitive custom values; show them only to who may read the field.
+    hidden = {
+        field_name(d)
+        for d in definitions(object_type)
+        if d.is_sensitive and not can_read_field(actor, object_type, field_name(d))
+    }
+
+    def entry(e: AuditEntry) -> dict[str, Any]:
+        changes = e.changes if isinstance(e.changes, dict) else {}
+        return {
+            "seq": e.seq,
+            "at": e.at,
+            "actor_id": e.actor_id,
+            "actor": str(e.actor) if e.actor else e.actor_label,
+            "action": e.action,
+            "changes": {k: v for k, v in changes.items() if k not in hidden},
+        }
+
+    return {"items": [entry(e) for e in page.items], "next_cursor": page.next_cursor}
+
+
+# ---------------------------------------------------------------- contacts
+
+
+@router.get(
+    "/contacts",
+    response={200: ContactPageOut, **ERRORS},
+    tags=["contacts"],
+    summary="List contacts",
+    description="One page of the contacts you may see, keyset-paginated." + CF_NOTE,
+    openapi_extra={
+        "parameters": _list_parameters(
+            Contact, selectors.CONTACT_FILTERS, selectors.CONTACT_SORTS, "contacts"
+        )
+    },
+)
+def contacts_list(request: HttpRequest) -> dict[str, Any]:
+    actor = actor_of(request)
+    filters, r = _query(request)
+    page = selectors.contact_list(
+        actor=actor,
+        filters=filters,
+        q=r.get("q"),
+        tag=r.get("tag"),
+        sort=r.get("sort") or None,
+        cursor=r.get("cursor") or None,
+        limit=r["limit"],
+    )
+    return {"items": [contact_out(actor, c) for c in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/contacts", response={201: ContactOut, **ERRORS}, tags=["contacts"], summary="Create a contact"
+)
+def contacts_create(request: HttpRequest, payload: ContactIn) -> Status[dict[str, Any]]:
+    actor = actor_of(request)
+    contact = services.contact_create(actor=actor, data=body_of(payload))
+    return Status(201, contact_out(actor, selectors.contact_detail(actor=actor, pk=contact.pk)))
+
+
+@router.get(
+    "/contacts/{id}", response={200: ContactOut, **ERRORS}, tags=["contacts"], summary="One contact"
+)
+def contacts_get(request: HttpRequest, id: Id) -> dict[str, Any]:
+    actor = actor_of(request)
+    return contact_out(actor, selectors.contact_detail(actor=actor, pk=id))
+
+
+@router.patch(
+    "/contacts/{id}",
+    response={200: ContactOut, **ERRORS},
+    tags=["contacts"],
+    summary="Change a contact",
+)
+def contacts_patch(request: HttpRequest, id: Id, payload: ContactPatchIn) -> dict[str, Any]:
+    actor = actor_of(request)
+    contact = selectors.contact_get(actor=actor, pk=id)
+    services.contact_update(
+        actor=actor, contact=contact, data=body_of(payload), version=payload.version
+    )
+    return contact_out(actor, selectors.contact_detail(actor=actor, pk=id))
+
+
+@router.delete(
+    "/contacts/{id}", response={204: None, **ERRORS}, tags=["contacts"], summary="Delete a contact"
+)
+def contacts_delete(request: HttpRequest, id: Id) -> Status[None]:
+    actor = actor_of(request)
+    services.contact_delete(actor=actor, contact=selectors.contact_get(actor=actor, pk=id))
+    return Status(204, None)
+
+
+@router.get(
+    "/contacts/{id}/history",
+    response={200: HistoryPageOut, **ERRORS},
+    tags=["contacts"],
+    summary="A contact's change history",
+)
+def contacts_history(
+    request: HttpRequest, id: Id, cursor: str | None = None, limit: PageSize = 20
+) -> dict[str, Any]:
+    actor = actor_of(request)
+    contact = selectors.contact_get(actor=actor, pk=id)
+    return _history(actor, ObjectType.CONTACT, contact, cursor, limit)
+
+
+@router.get(
+    "/contacts/{id}/notes",
+    response={200: NotePageOut, **ERRORS},
+    tags=["notes"],
+    summary="Notes on a contact",
+)
+def contact_notes_list(
+    request: HttpRequest, id: Id, cursor: str | None = None, limit: PageSize = 50
+) -> dict[str, Any]:
+    actor = actor_of(request)
+    contact = selectors.contact_get(actor=actor, pk=id)
+    page = selectors.note_list(actor=actor, contact=contact, cursor=cursor, limit=limit)
+    return {"items": [note_out(n) for n in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/contacts/{id}/notes",
+    response={201: NoteOut, **ERRORS},
+    tags=["notes"],
+    summary="Add a note to a contact",
+)
+def contact_notes_create(request: HttpRequest, id: Id, payload: NoteIn) -> Status[dict[str, Any]]:
+    actor = actor_of(request)
+    contact = selectors.contact_get(actor=actor, pk=id)
+    note = services.note_create(actor=actor, body=payload.body, contact=contact)
+    return Status(201, note_out(note))
+
+
+# ---------------------------------------------------------------- accounts
+
+
+@router.get(
+    "/accounts",
+    response={200: AccountPageOut, **ERRORS},
+    tags=["accounts"],
+    summary="List companies",
+    description="One page of the companies you may see, keyset-paginated." + CF_NOTE,
+    openapi_extra={
+        "parameters": _list_parameters(
+            Account, selectors.ACCOUNT_FILTERS, selectors.ACCOUNT_SORTS, "companies"
+        )
+    },
+)
+def accounts_list(request: HttpRequest) -> dict[str, Any]:
+    actor = actor_of(request)
+    filters, r = _query(request)
+    page = selectors.account_list(
+        actor=actor,
+        filters=filters,
+        q=r.get("q"),
+        tag=r.get("tag"),
+        sort=r.get("sort") or None,
+        cursor=r.get("cursor") or None,
+        limit=r["limit"],
+    )
+    return {"items": [account_out(actor, a) for a in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/accounts",
+    response={201: AccountOut, **ERRORS},
+    tags=["accounts"],
+    summary="Create a company",
+)
+def accounts_create(request: HttpRequest, payload: AccountCreateIn) -> Status[dict[str, Any]]:
+    actor = actor_of(request)
+    account = services.account_create(actor=actor, data=body_of(payload))
+    return Status(201, account_out(actor, selectors.account_detail(actor=actor, pk=account.pk)))
+
+
+@router.get(
+    "/accounts/{id}", response={200: AccountOut, **ERRORS}, tags=["accounts"], summary="One company"
+)
+def accounts_get(request: HttpRequest, id: Id) -> dict[str, Any]:
+    actor = actor_of(request)
+    return account_out(actor, selectors.account_detail(actor=actor, pk=id))
+
+
+@router.patch(
+    "/accounts/{id}",
+    response={200: AccountOut, **ERRORS},
+    tags=["accounts"],
+    summary="Change a company",
+)
+def accounts_patch(request: HttpRequest, id: Id, payload: AccountPatchIn) -> dict[str, Any]:
+    actor = actor_of(request)
+    account = selectors.account_get(actor=actor, pk=id)
+    services.account_update(
+        actor=actor, account=account, data=body_of(payload), version=payload.version
+    )
+    return account_out(actor, selectors.account_detail(actor=actor, pk=id))
+
+
+@router.delete(
+    "/accounts/{id}", response={204: None, **ERRORS}, tags=["accounts"], summary="Delete a company"
+)
+def accounts_delete(request: HttpRequest, id: Id) -> Status[None]:
+    actor = actor_of(request)
+    services.account_delete(actor=actor, account=selectors.account_get(actor=actor, pk=id))
+    return Status(204, None)
+
+
+@router.get(
+    "/accounts/{id}/history",
+    response={200: HistoryPageOut, **ERRORS},
+    tags=["accounts"],
+    summary="A company's change history",
+)
+def accounts_history(
+    request: HttpRequest, id: Id, cursor: str | None = None, limit: PageSize = 20
+) -> dict[str, Any]:
+    actor = actor_of(request)
+    account = selectors.account_get(actor=actor, pk=id)
+    return _history(actor, ObjectType.ACCOUNT, account, cursor, limit)
+
+
+@router.get(
+    "/accounts/{id}/notes",
+    response={200: NotePageOut, **ERRORS},
+    tags=["notes"],
+    summary="Notes on a company",
+)
+def account_notes_list(
+    request: HttpRequest, id: Id, cursor: str | None = None, limit: PageSize = 50
+) -> dict[str, Any]:
+    actor = actor_of(request)
+    account = selectors.account_get(actor=actor, pk=id)
+    page = selectors.note_list(actor=actor, account=account, cursor=cursor, limit=limit)
+    return {"items": [note_out(n) for n in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/accounts/{id}/notes",
+    response={201: NoteOut, **ERRORS},
+    tags=["notes"],
+    summary="Add a note to a company",
+)
+def account_notes_create(request: HttpRequest, id: Id, payload: NoteIn) -> Status[dict[str, Any]]:
+    actor = actor_of(request)
+    account = selectors.account_get(actor=actor, pk=id)
+    note = services.note_create(actor=actor, body=payload.body, account=account)
+    return Status(201, note_out(note))
+
+
+# ---------------------------------------------------------------- notes
+
+
+@router.get("/notes/{id}", response={200: NoteOut, **ERRORS}, tags=["notes"], summary="One note")
+def notes_get(request: HttpRequest, id: Id) -> dict[str, Any]:
+    return note_out(selectors.note_get(actor=actor_of(request), pk=id))
+
+
+@router.patch(
+    "/notes/{id}", response={200: NoteOut, **ERRORS}, tags=["notes"], summary="Change a note"
+)
+def notes_patch(request: HttpRequest, id: Id, payload: NotePatchIn) -> dict[str, Any]:
+    actor = actor_of(request)
+    note = selectors.note_get(actor=actor, pk=id)
+    note = services.note_update(actor=actor, note=note, body=payload.body, version=payload.version)
+    return note_out(note)
+
+
+@router.delete(
+    "/notes/{id}", response={204: None, **ERRORS}, tags=["notes"], summary="Delete a note"
+)
+def notes_delete(request: HttpRequest, id: Id) -> Status[None]:
+    actor = actor_of(request)
+    services.note_delete(actor=actor, note=selectors.note_get(actor=actor, pk=id))
+    return Status(204, None)
+
+
+# ---------------------------------------------------------------- tags
+
+
+@router.get("/tags", response={200: list[TagOut], **ERRORS}, tags=["tags"], summary="List tags")
+def tags_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [tag_out(t) for t in selectors.tag_list(actor=actor_of(request))]
+
+
+@router.post("/tags", response={201: TagOut, **ERRORS}, tags=["tags"], summary="Create a tag")
+def tags_create(request: HttpRequest, payload: TagIn) -> Status[dict[str, Any]]:
+    tag = services.tag_create(actor=actor_of(request), name=payload.name, color=payload.color)
+    return Status(201, tag_out(tag))
+
+
+@router.get("/tags/{id}", response={200: TagOut, **ERRORS}, tags=["tags"], summary="One tag")
+def tags_get(request: HttpRequest, id: Id) -> dict[str, Any]:
+    return tag_out(selectors.tag_get(actor=actor_of(request), pk=id))
+
+
+@router.patch(
+    "/tags/{id}",
+    response={200: TagOut, **ERRORS},
+    tags=["tags"],
+    summary="Rename or recolour a tag (tags carry no version)",
+)
+def tags_patch(request: HttpRequest, id: Id, payload: TagPatchIn) -> dict[str, Any]:
+    actor = actor_of(request)
+    tag = selectors.tag_get(actor=actor, pk=id)
+    tag = services.tag_update(actor=actor, tag=tag, name=payload.name, color=payload.color)
+    return tag_out(tag)
+
+
+@router.delete("/tags/{id}", response={204: None, **ERRORS}, tags=["tags"], summary="Delete a tag")
+def tags_delete(request: HttpRequest, id: Id) -> Status[None]:
+    actor = actor_of(request)
+    services.tag_delete(actor=actor, tag=selectors.tag_get(actor=actor, pk=id, action=Action.READ))
+    return Status(204, None)
+
+
+# ---------------------------------------------------------------- search
+
+
+@router.get(
+    "/search",
+    response={200: list[SearchHitOut], **ERRORS},
+    tags=["search"],
+    summary="Search contacts and companies",
+)
+def search(
+    request: HttpRequest, q: Annotated[str, Field(max_length=MAX_QUERY_VALUE)]
+) -> list[dict[str, Any]]:
+    if "\x00" in q:
+        raise ValidationError({"q": [_("Enter a valid value.")]})
+    hits = selectors.global_search(actor=actor_of(request), q=q)
+    return [
+        {"object_type": h.object_type, "id": h.id, "title": h.title, "subtitle": h.subtitle}
+        for h in hits
+    ]
