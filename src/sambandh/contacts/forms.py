@@ -88,6 +88,7 @@ class Field:
     choices: ChoiceSource | None = None
     inline: bool = True
     definition: CustomFieldDefinition | None = None
+    help: str | Promise = ""
 
     @property
     def html_id(self) -> str:
@@ -111,7 +112,7 @@ ADDRESS = [
     Field("city", _("City")),
     Field("state", _("State / region")),
     Field("postal_code", _("Postal code")),
-    Field("country", _("Country (two letters, e.g. IN)")),
+    Field("country", _("Country"), help=_("Two letters, such as IN.")),
 ]
 
 CONTACT_FIELDS = [
@@ -127,12 +128,12 @@ CONTACT_FIELDS = [
     Field("team_id", _("Team"), "select", _team_choices),
     *ADDRESS,
     Field("preferred_language", _("Preferred language"), "select", _language_choices),
-    Field("time_zone", _("Time zone")),
+    Field("time_zone", _("Time zone"), help=_("Such as Asia/Kolkata.")),
     Field("birthday", _("Birthday"), "date"),
     Field("anniversary", _("Anniversary"), "date"),
     Field("source", _("Source")),
     Field("do_not_contact", _("Do not contact"), "checkbox"),
-    Field("tags", _("Tags (separated by commas)"), "tags", inline=False),
+    Field("tags", _("Tags"), "tags", inline=False, help=_("Separate tags with commas.")),
 ]
 
 ACCOUNT_FIELDS = [
@@ -143,13 +144,13 @@ ACCOUNT_FIELDS = [
     Field("type", _("Type"), "select", _static(AccountType.choices)),
     Field("size_band", _("Size"), "select", _static(SizeBand.choices)),
     Field("annual_revenue", _("Annual revenue"), "number"),
-    Field("annual_revenue_currency", _("Currency")),
+    Field("annual_revenue_currency", _("Currency"), help=_("Such as INR.")),
     Field("phone", _("Phone"), "tel"),
     Field("parent_id", _("Parent company"), "select", _account_choices),
     Field("owner_id", _("Owner"), "select", _owner_choices),
     Field("team_id", _("Team"), "select", _team_choices),
     *ADDRESS,
-    Field("tags", _("Tags (separated by commas)"), "tags", inline=False),
+    Field("tags", _("Tags"), "tags", inline=False, help=_("Separate tags with commas.")),
 ]
 
 _CUSTOM_WIDGETS = {
@@ -363,3 +364,51 @@ def _language() -> str:
     from django.utils.translation import get_language
 
     return (get_language() or "en")[:2]
+
+
+# ---------------------------------------------------------------- history
+
+# Audit entries keep ids for these; the history shows names, fetched in one query per kind.
+_REFERENCES: dict[str, Callable[[User, set[int]], dict[int, str]]] = {
+    "account_id": lambda actor, ids: dict(
+        visible(actor, Account).filter(pk__in=ids).values_list("id", "name")
+    ),
+    "parent_id": lambda actor, ids: dict(
+        visible(actor, Account).filter(pk__in=ids).values_list("id", "name")
+    ),
+    "owner_id": lambda actor, ids: {u.pk: str(u) for u in User.objects.filter(pk__in=ids)},
+    "team_id": lambda actor, ids: dict(Team.objects.filter(pk__in=ids).values_list("id", "name")),
+    "lifecycle_stage": lambda actor, ids: {
+        s.pk: s.label for s in LifecycleStage.objects.filter(pk__in=ids)
+    },
+}
+
+
+def history_rows(actor: User, entries: list[Any], fields: list[Field]) -> list[dict[str, Any]]:
+    """Audit entries with field labels and readable before/after values.
+
+    Sensitive custom fields the actor may not read are left out, as on the detail page.
+    """
+    labels = {f.name: f.label for f in fields}
+    hidden_custom = {
+        name for entry in entries for name in entry.changes if name.startswith("cf.")
+    } - set(labels)
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        for name, pair in entry.changes.items():
+            if name in _REFERENCES and isinstance(pair, list):
+                wanted.setdefault(name, set()).update(v for v in pair if isinstance(v, int))
+    names = {name: _REFERENCES[name](actor, ids) for name, ids in wanted.items() if ids}
+    rows = []
+    for entry in entries:
+        changes = []
+        for name, pair in entry.changes.items():
+            if name in hidden_custom or not isinstance(pair, list) or len(pair) != 2:
+                continue
+            before, after = pair
+            if name in names:
+                before = names[name].get(before, before) if isinstance(before, int) else before
+                after = names[name].get(after, after) if isinstance(after, int) else after
+            changes.append({"label": labels.get(name, name), "before": before, "after": after})
+        rows.append({"entry": entry, "changes": changes})
+    return rows

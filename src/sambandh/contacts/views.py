@@ -29,6 +29,7 @@ from sambandh.contacts.forms import (
     field_errors,
     fields_for,
     form_data,
+    history_rows,
     initial,
     submitted,
 )
@@ -237,9 +238,8 @@ def _detail_context(request: HtmxRequest, k: Kind, obj: Record) -> dict[str, Any
         "can_delete": in_scope(actor, obj, Action.DELETE),
         "can_note": has_grant(actor, ObjectType.NOTE, Action.CREATE),
         "notes": notes.items,
-        "history": history,
+        "history": history_rows(actor, history.items, fields),
         "history_next": _history_next(k, obj, history.next_cursor),
-        "field_labels": {f.name: f.label for f in fields},
     }
     if isinstance(obj, Account):
         context["contacts"] = selectors.account_contacts(actor=actor, account=obj)
@@ -275,9 +275,8 @@ def record_history_view(request: HtmxRequest, kind: str, pk: int) -> HttpRespons
     context = {
         "kind": k,
         "obj": obj,
-        "history": history,
+        "history": history_rows(actor_of(request), history.items, fields),
         "history_next": _history_next(k, obj, history.next_cursor),
-        "field_labels": {f.name: f.label for f in fields},
     }
     template = "contacts/detail.html#history-entries" if cursor else "contacts/detail.html#history"
     return render(request, template, context)
@@ -321,6 +320,10 @@ def record_create(request: HtmxRequest, kind: str) -> HttpResponse:
         raise_denied()
     fields = fields_for(actor_of(request), k.object_type)
     values = {f.name: initial(f, None) for f in fields}
+    # New records are the creator's and their first team's, as the service would make them.
+    values["owner_id"] = str(actor_of(request).pk)
+    first_team = actor_of(request).teams.order_by("id").first()
+    values["team_id"] = str(first_team.pk) if first_team else ""
     if kind == "contact" and request.GET.get("account"):
         values["account_id"] = request.GET["account"]
     errors: dict[str, list[str]] = {}
