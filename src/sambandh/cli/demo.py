@@ -6,8 +6,9 @@ Two paths write the data:
   tags, every company and the first ``SERVICE_CONTACTS`` contacts (with some notes) through the
   services, exactly as a user would: each write has its audit entry, domain event and search
   document.
-* The **bulk path** writes every further contact with ``bulk_create`` in batches of
-  ``BATCH_SIZE`` inside one transaction per batch, indexes their search documents with
+* The **bulk path** writes every further contact in batches of ``BATCH_SIZE`` rows, one
+  transaction per batch, with ``executemany`` (the statement ``bulk_create`` would build, minus
+  its per-value ORM conversion, which halved the rate), indexes their search documents with
   ``search_index_bulk`` in the same transactions, and records ONE audit entry
   (``action="demo.load"``, ``changes={"contacts": <count>}``) for the whole bulk part instead of
   one per contact, so that a million contacts load in minutes. No domain events are emitted for
@@ -25,10 +26,10 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import phonenumbers
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from sambandh.contacts import services as contact_services
@@ -616,6 +617,99 @@ def load_demo(
     return result
 
 
+class _Columns:
+    """The contacts table's columns and the database value of each constant one, computed once.
+
+    Converting every value of every row through the ORM (what ``bulk_create`` does) costs more
+    than generating and inserting the row; the bulk path converts each kind of value once here
+    and sends plain tuples with ``executemany``.
+    """
+
+    VARYING = (
+        "id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "job_title",
+        "city",
+        "state",
+        "country",
+        "time_zone",
+        "preferred_language",
+        "lifecycle_stage_id",
+        "source",
+        "do_not_contact",
+        "account_id",
+        "owner_id",
+        "team_id",
+        "custom",
+    )
+
+    def __init__(self, actor: User) -> None:
+        now = timezone.now()
+        template = Contact(created_by_id=actor.pk, created_at=now, updated_at=now)
+        fields = list(Contact._meta.local_concrete_fields)
+        self.attnames = [f.attname for f in fields]
+        self.constant: dict[str, Any] = {
+            f.attname: f.get_db_prep_save(getattr(template, f.attname), connection)
+            for f in fields
+            if f.attname not in self.VARYING
+        }
+        custom = Contact._meta.get_field("custom")
+        self.custom: dict[str | None, Any] = {
+            tier: custom.get_db_prep_save({TIER_KEY: tier} if tier else {}, connection)
+            for tier in (None, *(t["value"] for t in TIERS))
+        }
+        placeholders = ", ".join(["%s"] * len(fields))
+        table = connection.ops.quote_name(Contact._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+        self.insert_sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+
+    def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            values[name] if name in values else self.constant[name] for name in self.attnames
+        )
+
+
+def _allocate_contact_ids(count: int) -> list[int]:
+    """Ids for ``count`` new contacts, taken the way the database would hand them out."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('contacts_contact', 'id')) "
+                "FROM generate_series(1, %s)",
+                [count],
+            )
+            return [int(row[0]) for row in cursor.fetchall()]
+        # SQLite AUTOINCREMENT: above every id ever used. The caller's transaction holds the
+        # write lock (IMMEDIATE), so nobody can take these ids meanwhile.
+        cursor.execute(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence"
+            " WHERE name = 'contacts_contact'), 0),"
+            " COALESCE((SELECT MAX(id) FROM contacts_contact), 0))"
+        )
+        start = int(cursor.fetchone()[0]) + 1
+    return list(range(start, start + count))
+
+
+class _DocumentSource:
+    """The attributes ``_contact_document`` reads, without building a model instance."""
+
+    __slots__ = ("city", "email", "first_name", "job_title", "last_name", "phone")
+    salutation = ""
+    other_emails: tuple[str, ...] = ()
+    other_phones: tuple[str, ...] = ()
+
+    def __init__(self, row: DemoContact) -> None:
+        self.first_name = row.first_name
+        self.last_name = row.last_name
+        self.email = row.email
+        self.phone = row.phone
+        self.job_title = row.job_title
+        self.city = row.city.name
+
+
 def _bulk_load(
     actor: User,
     rows: Iterator[DemoContact],
@@ -629,55 +723,53 @@ def _bulk_load(
     tag_ids = {t.name: t.pk for t in Tag.objects.filter(name__in=TAGS)}
     account_ids = [a.pk for a in accounts]
     owner_ids = {username: user.pk for username, user in users.items()}
-    through = Contact.tags.through
-    now = timezone.now()
+    columns = _Columns(actor)
+    through = Contact.tags.through._meta
+    tag_sql = (
+        f"INSERT INTO {connection.ops.quote_name(through.db_table)} "  # noqa: S608
+        "(contact_id, tag_id) VALUES (%s, %s)"
+    )
     done = 0
     started = time.perf_counter()
     while done < count:
         size = min(BATCH_SIZE, count - done)
-        batch: list[Contact] = []
-        batch_tags: list[list[str]] = []
-        for _i in range(size):
-            row = next(rows)
-            batch.append(
-                Contact(
-                    first_name=row.first_name,
-                    last_name=row.last_name,
-                    email=row.email,
-                    phone=row.phone,
-                    job_title=row.job_title,
-                    city=row.city.name,
-                    state=row.city.state,
-                    country=row.city.country,
-                    time_zone=row.city.time_zone,
-                    preferred_language=row.preferred_language,
-                    lifecycle_stage_id=stage_ids.get(row.lifecycle_stage),
-                    source=row.source,
-                    do_not_contact=row.do_not_contact,
-                    account_id=account_ids[row.company] if row.company is not None else None,
-                    owner_id=owner_ids[row.owner],
-                    team_id=team_of[row.owner],
-                    custom={TIER_KEY: row.tier} if row.tier else {},
-                    created_by_id=actor.pk,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            batch_tags.append(row.tags)
         with transaction.atomic():
-            # One INSERT for the batch (SQLite 3.35+ and PostgreSQL hand the ids back).
-            Contact.objects.bulk_create(batch, batch_size=BATCH_SIZE)
-            through.objects.bulk_create(
-                [
-                    through(contact_id=contact.pk, tag_id=tag_ids[name])
-                    for contact, names in zip(batch, batch_tags, strict=True)
-                    for name in names
-                ],
-                batch_size=BATCH_SIZE,
-            )
-            search_index_bulk(
-                ObjectType.CONTACT, ((contact.pk, _contact_document(contact)) for contact in batch)
-            )
+            ids = _allocate_contact_ids(size)
+            contact_rows: list[tuple[Any, ...]] = []
+            tag_rows: list[tuple[int, int]] = []
+            documents: list[tuple[int, str]] = []
+            for pk in ids:
+                row = next(rows)
+                values = {
+                    "id": pk,
+                    "first_name": row.first_name,
+                    "last_name": row.last_name,
+                    "email": row.email,
+                    "phone": row.phone,
+                    "job_title": row.job_title,
+                    "city": row.city.name,
+                    "state": row.city.state,
+                    "country": row.city.country,
+                    "time_zone": row.city.time_zone,
+                    "preferred_language": row.preferred_language,
+                    "lifecycle_stage_id": stage_ids.get(row.lifecycle_stage),
+                    "source": row.source,
+                    "do_not_contact": row.do_not_contact,
+                    "account_id": account_ids[row.company] if row.company is not None else None,
+                    "owner_id": owner_ids[row.owner],
+                    "team_id": team_of[row.owner],
+                    "custom": columns.custom[row.tier],
+                }
+                contact_rows.append(columns.row(values))
+                tag_rows.extend((pk, tag_ids[name]) for name in row.tags)
+                # The very document the services write, from the same fields.
+                source = cast(Contact, _DocumentSource(row))
+                documents.append((pk, _contact_document(source)))
+            with connection.cursor() as cursor:
+                cursor.executemany(columns.insert_sql, contact_rows)
+                if tag_rows:
+                    cursor.executemany(tag_sql, tag_rows)
+            search_index_bulk(ObjectType.CONTACT, documents)
         done += size
         if done % (BATCH_SIZE * 20) == 0 or done == count:
             rate = done / (time.perf_counter() - started)
