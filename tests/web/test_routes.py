@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.factories import make_account, make_contact
 from tests.web.routes import html_views
@@ -13,9 +13,12 @@ def _web_url_names() -> set[str]:
     resolver = get_resolver()
     names: set[str] = set()
     for pattern in resolver.url_patterns:
-        namespace = getattr(pattern, "namespace", None)
-        if namespace == "web":
-            names.update(f"web:{p.name}" for p in pattern.url_patterns if p.name)
+        if isinstance(pattern, URLResolver) and pattern.namespace == "web":
+            names.update(
+                f"web:{p.name}"
+                for p in pattern.url_patterns
+                if isinstance(p, URLPattern) and p.name
+            )
     return names
 
 
