@@ -33,10 +33,14 @@ def pytest_report_header(config: Any) -> str:
 @pytest.fixture(autouse=True)
 def crm_defaults(request: pytest.FixtureRequest) -> None:
     """Data the migrations seed; transactional tests flush it, so make sure it is there."""
-    if "django_db_setup" not in request.fixturenames and not request.node.get_closest_marker(
-        "django_db"
-    ):
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and "django_db_setup" not in names:
         return
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        names & {"transactional_db", "live_server"}
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
     from sambandh.contacts.models import LifecycleStage
 
     ensure_default_roles(Role, Grant)
@@ -104,5 +108,3 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if item.get_closest_marker("postgres_only") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL pointing at PostgreSQL"))
-
-
