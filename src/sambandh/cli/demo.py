@@ -596,7 +596,8 @@ def load_demo(
     team_of = {username: _owner_team(user) for username, user in users.items()}
     end = start + contacts
     service_end = max(start, min(end, SERVICE_CONTACTS))
-    rows = demo_contacts(seed, service_end, companies)
+    # Only the service part of the stream; empty when ``start`` is past it.
+    rows = demo_contacts(seed, service_end if service_end > start else 0, companies)
     note_rng = random.Random(f"notes:{seed}")
     with transaction.atomic():
         for number, row in enumerate(rows):
