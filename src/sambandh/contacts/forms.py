@@ -384,26 +384,42 @@ _REFERENCES: dict[str, Callable[[User, set[int]], dict[int, str]]] = {
 }
 
 
+def _expanded(changes: dict[str, Any]) -> list[tuple[str, list[Any]]]:
+    """Well-formed ``(field, [before, after])`` pairs; a whole ``custom`` dict (as a create
+    records it) becomes one ``cf.<key>`` pair per key, so each can be hidden on its own."""
+    out: list[tuple[str, list[Any]]] = []
+    for name, pair in changes.items():
+        if not isinstance(pair, list) or len(pair) != 2:
+            continue
+        if name == "custom":
+            before = pair[0] if isinstance(pair[0], dict) else {}
+            after = pair[1] if isinstance(pair[1], dict) else {}
+            out.extend(
+                (f"cf.{key}", [before.get(key), after.get(key)])
+                for key in sorted(set(before) | set(after))
+            )
+        else:
+            out.append((name, pair))
+    return out
+
+
 def history_rows(actor: User, entries: list[Any], fields: list[Field]) -> list[dict[str, Any]]:
     """Audit entries with field labels and readable before/after values.
 
     Sensitive custom fields the actor may not read are left out, as on the detail page.
     """
     labels = {f.name: f.label for f in fields}
-    hidden_custom = {
-        name for entry in entries for name in entry.changes if name.startswith("cf.")
-    } - set(labels)
     wanted: dict[str, set[int]] = {}
     for entry in entries:
-        for name, pair in entry.changes.items():
-            if name in _REFERENCES and isinstance(pair, list):
+        for name, pair in _expanded(entry.changes):
+            if name in _REFERENCES:
                 wanted.setdefault(name, set()).update(v for v in pair if isinstance(v, int))
     names = {name: _REFERENCES[name](actor, ids) for name, ids in wanted.items() if ids}
     rows = []
     for entry in entries:
         changes = []
-        for name, pair in entry.changes.items():
-            if name in hidden_custom or not isinstance(pair, list) or len(pair) != 2:
+        for name, pair in _expanded(entry.changes):
+            if name.startswith("cf.") and name not in labels:
                 continue
             before, after = pair
             if name in names:
