@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from sambandh.contacts.models import Account, Contact, Note, Tag
 from sambandh.core import services as core_services
@@ -243,3 +242,114 @@ def test_api_refuses_anonymous_callers(method, path, targets, client) -> None:
     response = client.generic(method, url, data="{}", content_type="application/json")
     assert response.status_code == 401
     assert _state() == before
+
+
+# url name: expected GET status per role (ROLES order); anonymous users are sent to log in.
+HTML_GET_MATRIX: dict[str, str] = {
+    "web:home": "302 302 302 302 302 302",
+    "web:login": "302 302 302 302 302 302",
+    "web:logout": "405 405 405 405 405 405",
+    "web:language": "405 405 405 405 405 405",
+    "web:settings": "200 200 200 200 200 200",
+    "web:search": "200 200 200 200 200 200",
+    "web:contact_list": "200 200 200 200 200 200",
+    "web:contact_create": "200 200 200 403 200 403",
+    "web:contact_detail": "200 200 404 200 200 200",
+    "web:contact_edit": "200 200 404 200 200 403",
+    "web:contact_delete": "200 200 404 403 403 403",
+    "web:contact_notes": "302 302 404 302 302 302",
+    "web:contact_history": "200 200 404 200 200 200",
+    "web:contact_field": "200 200 404 200 200 200",
+    "web:contact_field_edit": "200 200 404 200 200 403",
+    "web:account_list": "200 200 200 200 200 200",
+    "web:account_create": "200 200 200 403 403 403",
+    "web:account_detail": "200 200 404 200 200 200",
+    "web:account_edit": "200 200 404 403 403 403",
+    "web:account_delete": "200 200 404 403 403 403",
+    "web:account_notes": "302 302 404 302 302 302",
+    "web:account_history": "200 200 404 200 200 200",
+    "web:account_field": "200 200 404 200 200 200",
+    "web:account_field_edit": "200 200 404 403 403 403",
+}
+# url name: expected status of a valid POST per role; these views write.
+HTML_POST_MATRIX: dict[str, str] = {
+    "web:contact_create": "302 302 302 403 302 403",
+    "web:contact_edit": "302 302 404 302 302 403",
+    "web:contact_delete": "302 302 404 403 403 403",
+    "web:contact_notes": "302 302 404 302 302 403",
+    "web:contact_field": "200 200 404 200 200 403",
+    "web:account_create": "302 302 302 403 403 403",
+    "web:account_edit": "302 302 404 403 403 403",
+    "web:account_delete": "302 302 404 403 403 403",
+    "web:account_notes": "302 302 404 302 302 403",
+    "web:account_field": "200 200 404 403 403 403",
+}
+ANONYMOUS_OPEN = {"web:login", "web:logout", "web:language"}
+
+
+def _html_url(name: str, path: str, t: Targets) -> str:
+    pk = t.contact.pk if "contact" in name else t.account.pk
+    return path.replace("/1/", f"/{pk}/")
+
+
+def _form(name: str, t: Targets) -> dict[str, Any]:
+    kind = "contact" if "contact" in name else "account"
+    record: Any = t.contact if kind == "contact" else t.account
+    version = str(record.version)
+    if name.endswith("_notes"):
+        return {"body": "A matrix note"}
+    if name.endswith("_field"):
+        return {"phone": "+919812345678", "version": version}
+    if name.endswith("_delete"):
+        return {}
+    data: dict[str, Any] = (
+        {"first_name": "Matrix", "last_name": "Person", "email": "matrix@example.com"}
+        if kind == "contact"
+        else {"name": "Matrix Ltd"}
+    )
+    if name.endswith("_edit"):
+        data["version"] = version
+    return data
+
+
+def test_every_html_view_is_in_the_matrix() -> None:
+    assert sorted(name for name, _path in html_views()) == sorted(HTML_GET_MATRIX)
+    assert set(HTML_POST_MATRIX) <= set(HTML_GET_MATRIX)
+
+
+@pytest.mark.parametrize(("name", "path"), html_views(), ids=[n for n, _p in html_views()])
+@pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
+def test_html_get_matrix(name, path, role_index, targets, client, north) -> None:
+    actor = make_user(f"viewer-{role_index}", ROLES[role_index], [north])
+    client.force_login(actor)
+    before = _state()
+    response = client.get(_html_url(name, path, targets))
+    assert response.status_code == int(HTML_GET_MATRIX[name].split()[role_index])
+    # Reading never writes (a GET that changed data would be a CSRF hole).
+    assert _state() == before
+
+
+@pytest.mark.parametrize("name", sorted(HTML_POST_MATRIX))
+@pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
+def test_html_post_matrix(name, role_index, targets, client, north) -> None:
+    actor = make_user(f"writer-{role_index}", ROLES[role_index], [north])
+    client.force_login(actor)
+    path = dict(html_views())[name]
+    expected = int(HTML_POST_MATRIX[name].split()[role_index])
+    before = _state()
+    response = client.post(_html_url(name, path, targets), _form(name, targets))
+    assert response.status_code == expected, response.content[:300]
+    if expected >= 400:
+        assert _state() == before
+    else:
+        assert AuditEntry.objects.count() > before[0]
+
+
+@pytest.mark.parametrize(("name", "path"), html_views(), ids=[n for n, _p in html_views()])
+def test_html_views_send_anonymous_users_to_log_in(name, path, targets, client) -> None:
+    response = client.get(_html_url(name, path, targets))
+    if name in ANONYMOUS_OPEN:
+        assert response.status_code in {200, 405}
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/")
