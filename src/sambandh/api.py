@@ -45,6 +45,13 @@ class SessionCsrfAuth(SessionAuth):
 
     openapi_name = "session"
 
+    def __call__(self, request: HttpRequest) -> Any:
+        # Without a signed-in session this scheme does not apply: the answer is 401, and the
+        # CSRF check (a 403) only matters for requests that would otherwise be authenticated.
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = request.user
         if user.is_authenticated and user.is_active:

@@ -79,7 +79,8 @@ def _run_operation(operation: Any, mode: Any, token: str, failures: list[str]) -
     def run(case: Any) -> None:
         try:
             case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
-        except Exception as exc:  # every kind of check failure is collected and reported below
+        # Check failures arrive as an exception group; collect them all and report below.
+        except (Exception, BaseExceptionGroup) as exc:
             key = f"{operation.label} [{mode.value}]"
             if key not in seen:
                 seen.add(key)

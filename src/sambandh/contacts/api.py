@@ -234,6 +234,18 @@ def tag_out(t: Tag) -> dict[str, Any]:
     return {"id": t.pk, "name": t.name, "color": t.color, "created_at": t.created_at}
 
 
+def _without_hidden(change: Any, hidden: set[str]) -> Any:
+    """A ``custom`` change ``[before, after]`` of whole dicts, minus the hidden keys."""
+    if not isinstance(change, list):
+        return change
+    return [
+        {k: v for k, v in side.items() if f"cf.{k}" not in hidden}
+        if isinstance(side, dict)
+        else side
+        for side in change
+    ]
+
+
 def _history(
     actor: User, object_type: str, obj: Contact | Account, cursor: str | None, limit: int
 ) -> dict[str, Any]:
@@ -255,7 +267,11 @@ def _history(
             "actor_id": e.actor_id,
             "actor": str(e.actor) if e.actor else e.actor_label,
             "action": e.action,
-            "changes": {k: v for k, v in changes.items() if k not in hidden},
+            "changes": {
+                k: _without_hidden(v, hidden) if k == "custom" else v
+                for k, v in changes.items()
+                if k not in hidden
+            },
         }
 
     return {"items": [entry(e) for e in page.items], "next_cursor": page.next_cursor}
