@@ -1,0 +1,98 @@
+"""The contacts benchmark's arithmetic, and its JSON contract from a real (small) run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.contacts import _result, percentile
+
+SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "contacts.py"
+
+
+def test_percentile_is_the_nearest_rank() -> None:
+    samples = [float(n) for n in range(1, 101)]
+    assert percentile(samples, 50) == 50.0
+    assert percentile(samples, 95) == 95.0
+    assert percentile(samples, 99) == 99.0
+    assert percentile(samples, 100) == 100.0
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0
+
+
+def test_a_result_within_its_target_ratio_is_ok() -> None:
+    assert _result("list page p50", 2.0, "ms", 0.5, target_ratio=5) == {
+        "name": "list page p50",
+        "value": 2.0,
+        "unit": "ms",
+        "baseline": 0.5,
+        "ratio": 4.0,
+        "target_ratio": 5,
+        "ok": True,
+    }
+
+
+def test_a_result_over_its_target_ratio_is_not_ok() -> None:
+    row = _result("email lookup p99", 11.0, "ms", 1.0, target_ratio=10)
+    assert row["ratio"] == 11.0
+    assert row["ok"] is False
+
+
+def test_an_absolute_target_decides_alone() -> None:
+    assert _result("search p95", 49.0, "ms", 1.0, target_max=50.0)["ok"] is True
+    missed = _result("search p95", 51.0, "ms", 50.0, target_max=50.0)
+    assert missed["ratio"] == 1.02
+    assert missed["target_max"] == 50.0
+    assert missed["ok"] is False
+
+
+def test_a_result_without_baseline_has_no_ratio() -> None:
+    row = _result("bulk load", 1234.5, "rows/s", None)
+    assert row["baseline"] is None
+    assert row["ratio"] is None
+    assert row["ok"] is None
+
+
+def test_too_few_rows_are_refused() -> None:
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, str(SCRIPT), "--rows", "10"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--rows must be at least 1000" in result.stderr
+
+
+@pytest.mark.skipif(
+    os.environ.get("SAMBANDH_SLOW_TESTS") != "1",
+    reason="a full bench run takes a minute; set SAMBANDH_SLOW_TESTS=1",
+)
+def test_a_small_sqlite_run_ends_with_the_json_line() -> None:
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, str(SCRIPT), "--rows", "1000", "--db", "sqlite"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    last = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (last["bench"], last["db"], last["rows"]) == ("contacts", "sqlite", 1000)
+    names = [r["name"] for r in last["results"]]
+    assert names == [
+        "list page p50",
+        "list page p99",
+        "email lookup p99",
+        "search p95",
+        "contact page queries",
+        "bulk load",
+    ]
+    queries = next(r for r in last["results"] if r["name"] == "contact page queries")
+    assert queries["value"] == queries["baseline"]
