@@ -352,3 +352,10 @@ def test_search_does_not_show_records_of_other_teams(owner, outsider, client_for
     make_contact(outsider, first_name="Gupta")
     body = client_for(owner).get(reverse("web:search"), {"q": "Gupta"}, **HTMX).content.decode()
     assert 'data-testid="search-hit"' not in body
+
+
+def test_search_dropdown_escapes_script_in_a_name(owner, client_for):
+    make_contact(owner, first_name="<script>x()</script>", last_name="Kapoor")
+    body = client_for(owner).get(reverse("web:search"), {"q": "Kapoor"}, **HTMX).content.decode()
+    assert "<script>x()</script>" not in body
+    assert "&lt;script&gt;x()&lt;/script&gt; Kapoor" in body

@@ -33,7 +33,7 @@ from sambandh.contacts.forms import (
     initial,
     submitted,
 )
-from sambandh.contacts.models import Account, Contact, LifecycleStage, Note
+from sambandh.contacts.models import Account, AccountType, Contact, LifecycleStage, Note
 from sambandh.core.errors import Conflict, NotFound, ValidationError
 from sambandh.core.models import Action, ObjectType, Team, User
 from sambandh.core.pagination import Page
@@ -211,6 +211,8 @@ def _filter_options(actor: User, kind: str) -> dict[str, Any]:
     }
     if kind == "contact":
         options["stages"] = list(LifecycleStage.objects.filter(is_active=True))
+    else:
+        options["account_types"] = AccountType.choices
     return options
 
 

@@ -52,8 +52,14 @@
   // An inline editor opened by keyboard puts the caret in its input.
   document.addEventListener("htmx:load", function (event) {
     var target = event.detail && event.detail.elt;
-    if (!target || !target.classList || !target.classList.contains("editing")) return;
-    var input = target.querySelector("input:not([type=hidden]), select, textarea");
-    if (input) input.focus();
+    if (!target || !target.classList || !target.classList.contains("field-row")) return;
+    if (target.classList.contains("editing")) {
+      var input = target.querySelector("input:not([type=hidden]), select, textarea");
+      if (input) input.focus();
+    } else if (document.activeElement === document.body) {
+      // Back from an editor that was just replaced: keep the keyboard where it was.
+      var edit = target.querySelector(".edit-field");
+      if (edit) edit.focus();
+    }
   });
 })();
