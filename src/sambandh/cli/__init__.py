@@ -213,8 +213,13 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    import logging
+
     from django.core.management import call_command
 
+    # run_huey adds its own handler when the "huey" logger has none, on top of the root
+    # handler from settings.LOGGING: every line would be printed twice.
+    logging.getLogger("huey").addHandler(logging.NullHandler())
     options = {"workers": args.workers} if args.workers else {}
     call_command("run_huey", **options)
     return 0
