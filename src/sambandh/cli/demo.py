@@ -814,6 +814,19 @@ def _insert_sql(actor: User) -> tuple[str, tuple[Any, ...], dict[str | None, Any
     return sql, constants, custom_values
 
 
+def _insert_rows(insert_sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """``executemany`` on SQLite; COPY on PostgreSQL, where one INSERT per row is a round trip."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(insert_sql, rows)
+            return
+        head = insert_sql.split(" VALUES ", 1)[0].removeprefix("INSERT INTO ")
+        raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
+        with raw.copy(f"COPY {head} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
 def _bulk_load(actor: User, plan: _BulkPlan, say: Callable[[str], None]) -> None:
     insert_sql, constants, custom_values = _insert_sql(actor)
     through = Contact.tags.through._meta
@@ -837,10 +850,9 @@ def _bulk_load(actor: User, plan: _BulkPlan, say: Callable[[str], None]) -> None
             ]
             tag_rows = [(pk, tag_id) for pk, (_v, _t, tags, _doc) in pairs for tag_id in tags]
             documents = [(pk, doc) for pk, (_v, _t, _tags, doc) in pairs]
-            with connection.cursor() as cursor:
-                cursor.executemany(insert_sql, contact_rows)
-                if tag_rows:
-                    cursor.executemany(tag_sql, tag_rows)
+            _insert_rows(insert_sql, contact_rows)
+            if tag_rows:
+                _insert_rows(tag_sql, tag_rows)
             search_index_bulk(ObjectType.CONTACT, documents)
         done += len(batch)
         if done % (BATCH_SIZE * 20) == 0 or done == plan.count:
