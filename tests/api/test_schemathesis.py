@@ -7,6 +7,7 @@ and every response must match its declared status codes, content type and schema
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from sambandh.core.models import User
+from sambandh.core.models import ApiToken, Role, User
 from sambandh.core.services import api_token_create, custom_field_create, team_create
 from tests.api.routes import api_operations
 from tests.factories import make_account, make_contact, make_note, make_user
@@ -35,8 +36,23 @@ CHECKS = [
 MAX_EXAMPLES = 12
 
 
+@dataclass(frozen=True)
+class FuzzAdmin:
+    user_id: int
+    token_id: int
+    raw: str
+
+    def restore(self) -> None:
+        """Undo what a generated request may do to the fuzzing admin itself (deactivate it,
+        take its role away, revoke its token), so every later request still authenticates."""
+        User.objects.filter(pk=self.user_id).update(
+            is_active=True, role=Role.objects.get(name="Administrator")
+        )
+        ApiToken.objects.filter(pk=self.token_id).update(revoked_at=None)
+
+
 @pytest.fixture
-def admin_token(transactional_db: None) -> str:
+def fuzz_admin(transactional_db: None) -> FuzzAdmin:
     """An administrator's token, and one record of each kind so that ids 1.. exist."""
     admin: User = make_user("fuzz-admin", "Administrator")
     team = team_create(actor=admin, name="North")
@@ -48,8 +64,8 @@ def admin_token(transactional_db: None) -> str:
     contact = make_contact(admin, email="asha@example.com", account_id=account.pk, team_id=team.pk)
     make_note(admin, contact=contact)
     make_note(admin, account=account)
-    _token, raw = api_token_create(actor=admin, name="schemathesis")
-    return raw
+    token, raw = api_token_create(actor=admin, name="schemathesis")
+    return FuzzAdmin(user_id=admin.pk, token_id=token.pk, raw=raw)
 
 
 def load_schema(live_server: Any) -> Any:
@@ -63,7 +79,7 @@ def load_schema(live_server: Any) -> Any:
     return schemathesis.openapi.from_url(f"{live_server.url}/api/v1/openapi.json", config=config)
 
 
-def _run_operation(operation: Any, mode: Any, token: str, failures: list[str]) -> None:
+def _run_operation(operation: Any, mode: Any, admin: FuzzAdmin, failures: list[str]) -> None:
     seen: set[str] = set()
 
     # Shrinking is off: one readable failing request per operation is enough, and fast.
@@ -78,13 +94,15 @@ def _run_operation(operation: Any, mode: Any, token: str, failures: list[str]) -
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
         try:
-            case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
+            case.call_and_validate(headers={"Authorization": f"Bearer {admin.raw}"}, checks=CHECKS)
         # Check failures arrive as an exception group; collect them all and report below.
         except (Exception, BaseExceptionGroup) as exc:
             key = f"{operation.label} [{mode.value}]"
             if key not in seen:
                 seen.add(key)
                 failures.append(f"{key}: {exc}"[:3000])
+        finally:
+            admin.restore()
 
     try:
         run()
@@ -95,7 +113,7 @@ def _run_operation(operation: Any, mode: Any, token: str, failures: list[str]) -
 
 
 def test_every_operation_answers_within_its_documented_schema(
-    live_server: Any, admin_token: str
+    live_server: Any, fuzz_admin: FuzzAdmin
 ) -> None:
     """Valid and invalid requests to every operation: no 5xx, no undocumented response."""
     schema = load_schema(live_server)
@@ -105,6 +123,6 @@ def test_every_operation_answers_within_its_documented_schema(
         operation = result.ok()
         labels.append(operation.label)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _run_operation(operation, mode, admin_token, failures)
+            _run_operation(operation, mode, fuzz_admin, failures)
     assert len(labels) == len(api_operations())
-    assert failures == []
+    assert failures == [], "\n\n".join(failures)
