@@ -96,3 +96,25 @@ def test_a_small_sqlite_run_ends_with_the_json_line() -> None:
     ]
     queries = next(r for r in last["results"] if r["name"] == "contact page queries")
     assert queries["value"] == queries["baseline"]
+
+
+@pytest.mark.django_db
+def test_an_endpoint_that_answers_404_stops_the_bench_with_its_path(admin) -> None:
+    from bench.contacts import Api
+    from sambandh.core.services import api_token_create
+
+    _token, raw = api_token_create(actor=admin, name="bench")
+    with pytest.raises(SystemExit) as stopped:
+        Api(raw).get("/api/v1/no-such-list")
+    assert str(stopped.value).startswith(
+        "bench/contacts.py: /api/v1/no-such-list answered 404: is the endpoint there yet?"
+    )
+
+
+@pytest.mark.django_db
+def test_a_refused_request_stops_the_bench_with_its_status(admin) -> None:
+    from bench.contacts import Api
+
+    with pytest.raises(SystemExit) as stopped:
+        Api("sbk_not-a-token").get("/api/v1/contacts")
+    assert str(stopped.value).startswith("bench/contacts.py: /api/v1/contacts answered 401:")
