@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from sambandh.core import validation
+from sambandh.core.context import request_cache
 from sambandh.core.errors import PermissionDenied
 from sambandh.core.models import CustomFieldDefinition, CustomFieldType, User
 from sambandh.core.permissions import can_read_field, can_write_field
@@ -15,7 +16,23 @@ TEXT_MAX = 2000
 
 
 def definitions(object_type: str) -> list[CustomFieldDefinition]:
-    return list(CustomFieldDefinition.objects.filter(object_type=object_type, is_active=True))
+    """Active definitions, read once per request (a list page must not ask once per row)."""
+    cache = request_cache()
+    key = f"custom_fields:{object_type}"
+    if cache is not None and key in cache:
+        return list(cache[key])
+    found = list(CustomFieldDefinition.objects.filter(object_type=object_type, is_active=True))
+    if cache is not None:
+        cache[key] = found
+    return found
+
+
+def forget_definitions() -> None:
+    """Called by every write to a definition, so the same request sees the change."""
+    cache = request_cache()
+    if cache is not None:
+        for key in [k for k in cache if k.startswith("custom_fields:")]:
+            del cache[key]
 
 
 def field_name(definition: CustomFieldDefinition) -> str:

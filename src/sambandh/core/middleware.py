@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
-from sambandh.core.context import request_id_var
+from sambandh.core.context import request_cache_var, request_id_var
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -23,9 +23,11 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        cache_token = request_cache_var.set({})
         try:
             response = self.get_response(request)
         finally:
+            request_cache_var.reset(cache_token)
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response

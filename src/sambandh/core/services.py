@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from sambandh.core import validation
 from sambandh.core.audit import audit_record
+from sambandh.core.custom_fields import forget_definitions
 from sambandh.core.errors import PermissionDenied, ValidationError
 from sambandh.core.models import (
     Action,
@@ -178,6 +179,7 @@ def custom_field_create(*, actor: User, data: dict[str, Any]) -> CustomFieldDefi
             changes={k: [None, v] for k, v in values.items()},
             event="custom_field.created",
         )
+    forget_definitions()
     return definition
 
 
@@ -200,6 +202,7 @@ def custom_field_update(
                 changes=changes,
                 event="custom_field.updated",
             )
+    forget_definitions()
     return definition
 
 
@@ -215,6 +218,7 @@ def custom_field_delete(*, actor: User, definition: CustomFieldDefinition) -> No
             event="custom_field.deleted",
         )
         definition.delete()
+    forget_definitions()
 
 
 # ---------------------------------------------------------------- teams
