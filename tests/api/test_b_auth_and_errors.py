@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 
@@ -13,8 +14,9 @@ from django.utils.translation import gettext
 
 from sambandh.contacts.models import Account, Contact
 from sambandh.core.models import ApiToken, AuditEntry, User
+from sambandh.core.services import custom_field_create
 from tests.api.conftest import BASE, ApiClient, client_for
-from tests.factories import make_contact
+from tests.factories import make_account, make_contact
 
 pytestmark = pytest.mark.django_db
 
@@ -373,6 +375,15 @@ def test_service_errors_come_in_hindi_for_a_hindi_user(hindi_owner):
     assert body["fields"] == {"email": [hindi("Enter a valid email address.")]}
 
 
+def test_a_wrongly_typed_value_gets_a_hindi_message_for_a_hindi_user(hindi_owner):
+    response = client_for(hindi_owner).post(
+        "/contacts", {"first_name": "Ravi", "do_not_contact": "maybe"}
+    )
+    assert response.status_code == 400
+    (message,) = response.json()["fields"]["do_not_contact"]
+    assert any("\u0900" <= ch <= "\u097f" for ch in message), message
+
+
 def test_request_shape_errors_come_in_hindi_for_a_hindi_user(hindi_owner):
     response = client_for(hindi_owner).post("/accounts", {"name": "Acme", "colour": "red"})
     assert response.status_code == 400
@@ -408,3 +419,134 @@ def test_the_openapi_schema_declares_both_ways_to_authenticate(db):
     schemes = response.json()["components"]["securitySchemes"]
     assert sorted(s["type"] for s in schemes.values()) == ["apiKey", "http"]
     assert any(s.get("scheme") == "bearer" for s in schemes.values())
+
+
+# ---------------------------------------------------------------- hostile input: a 400, never a 500
+
+
+def forged_cursor(sort: str, values: list[object]) -> str:
+    payload = json.dumps({"s": sort, "v": values}).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+HUGE = 10**23
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("owner_id=99999999999999999999", "owner_id"),
+        ("id__in=1,99999999999999999999", "id__in"),
+        ("created_at__gte=9999-12-31T23:59:59-23:59", "created_at__gte"),
+        ("created_at__gte=0001-01-01T00:00:00%2B14:00", "created_at__gte"),
+        ("created_at__lte=0001-01-01T00:00:00", None),
+        ("cf.score=nan", "cf.score"),
+        ("cf.score=-inf", "cf.score"),
+        ("cf.score=1e999", "cf.score"),
+    ],
+)
+def test_out_of_range_filters_are_a_400_never_a_500(admin, query, field):
+    custom_field_create(
+        actor=admin,
+        data={
+            "object_type": "contact",
+            "key": "score",
+            "label_en": "Score",
+            "field_type": "number",
+        },
+    )
+    make_contact(admin, first_name="Asha", custom={"score": 5})
+    response = client_for(admin).get(f"/contacts?{query}")
+    if field is None:
+        # Year 1 in UTC is still a valid bound: nothing is that old.
+        assert (response.status_code, response.json()["items"]) == (200, [])
+        return
+    assert response.status_code == 400
+    assert response.json()["fields"] == {field: ["Enter a valid value."]}
+
+
+@pytest.mark.parametrize(
+    "sort, cursor",
+    [
+        ("id", ["HUGE"]),
+        ("id", ["-HUGE"]),
+        ("name", ["a", "b", "HUGE"]),
+        ("created_at", [1e308, 1]),
+        ("created_at", ["0001-01-01T00:00:00+14:00", 1]),
+        ("-created_at", ["2024-01-01T00:00:00+00:00", "HUGE"]),
+        ("email", ["a\ud800b", 1]),
+        ("email", ["a\u0000b", 1]),
+    ],
+)
+def test_a_forged_list_cursor_is_a_400(owner, sort, cursor):
+    values = [HUGE if v == "HUGE" else -HUGE if v == "-HUGE" else v for v in cursor]
+    token = forged_cursor(sort.lstrip("-") + ("-" if sort.startswith("-") else ""), values)
+    response = client_for(owner).get(f"/contacts?sort={sort}&cursor={token}")
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"cursor": ["This cursor is not valid for this list."]}
+
+
+@pytest.mark.parametrize(
+    "path, sort, values",
+    [
+        ("/contacts/{c}/history", "seq-", [HUGE]),
+        ("/contacts/{c}/notes", "created-", ["2024-01-01T00:00:00+00:00", HUGE]),
+        ("/contacts/{c}/notes", "created-", [1e308, 1]),
+        ("/accounts/{a}/notes", "created-", ["0001-01-01T00:00:00+14:00", 1]),
+        ("/accounts/{a}/history", "seq-", [-HUGE]),
+    ],
+)
+def test_a_forged_cursor_on_notes_or_history_is_a_400(owner, path, sort, values):
+    contact, account = make_contact(owner), make_account(owner)
+    url = path.format(c=contact.pk, a=account.pk) + "?cursor=" + forged_cursor(sort, values)
+    response = client_for(owner).get(url)
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["cursor"]
+
+
+def test_a_lone_surrogate_in_text_is_dropped_not_a_500(owner):
+    response = client_for(owner).post(
+        "/contacts", '{"first_name": "A\\ud800B", "tags": ["v\\udfffip"]}'
+    )
+    assert response.status_code == 201
+    assert (response.json()["first_name"], response.json()["tags"]) == ("AB", ["vip"])
+
+
+@pytest.mark.parametrize(
+    "path, raw",
+    [
+        ("/users", '{"username": "\\ud800"}'),
+        ("/tags", '{"name": "\\ud800"}'),
+        ("/teams", '{"name": "\\udc00"}'),
+        ("/tokens", '{"name": "\\ud800"}'),
+    ],
+)
+def test_a_name_made_only_of_lone_surrogates_is_a_400(admin, path, raw):
+    api = client_for(admin)
+    before = (User.objects.count(), ApiToken.objects.count(), AuditEntry.objects.count())
+    response = api.post(path, raw)
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [raw[2:].split('"')[0]]
+    assert (User.objects.count(), ApiToken.objects.count(), AuditEntry.objects.count()) == before
+
+
+@pytest.mark.parametrize("raw", ['"\\u0000"', '"\\ud800"', '" "'])
+def test_an_unprintable_lifecycle_stage_is_a_400(owner, raw):
+    response = client_for(owner).post(
+        "/contacts", '{"first_name": "Asha", "lifecycle_stage": ' + raw + "}"
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"lifecycle_stage": ["Choose a lifecycle stage."]}
+    assert Contact.objects.count() == 0
+
+
+def test_a_revenue_too_big_to_read_back_is_a_400(owner):
+    response = client_for(owner).post(
+        "/accounts", {"name": "Acme", "annual_revenue": "9999999999999999.99"}
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "annual_revenue": ["Enter a number of at most 999999999999999.99."]
+    }
+    assert Account.objects.count() == 0
+    assert client_for(owner).get("/accounts").status_code == 200

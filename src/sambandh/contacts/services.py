@@ -162,14 +162,21 @@ def _stage(value: Any) -> LifecycleStage | None:
         return None
     if not isinstance(value, str):
         raise ValueError(_("Choose a lifecycle stage."))
-    stage = LifecycleStage.objects.filter(key=value, is_active=True).first()
+    # Cleaned first: NUL or a lone surrogate would fail inside the database driver.
+    key = validation.clean_text(value, max_length=200)
+    stage = LifecycleStage.objects.filter(key=key, is_active=True).first()
     if stage is None:
         raise ValueError(_("Choose a lifecycle stage."))
     return stage
 
 
+# SQLite keeps decimals as 64-bit floats (15 significant digits): 16 integer digits can round
+# up to 10**16 and then no longer fit max_digits=18 when read back, breaking every read of the row.
+MAX_AMOUNT = Decimal("999999999999999.99")
+
+
 def _amount(value: Any) -> Decimal | None:
-    return validation.clean_decimal(value, min_value=Decimal(0))
+    return validation.clean_decimal(value, min_value=Decimal(0), max_value=MAX_AMOUNT)
 
 
 def _common_cleaners(actor: User, default_region: str) -> dict[str, Cleaner]:

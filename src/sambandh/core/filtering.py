@@ -6,6 +6,7 @@ Only declared fields filter; values are parsed by the field itself, so a bad val
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from sambandh.core.custom_fields import definitions, field_name
 from sambandh.core.errors import ValidationError
 from sambandh.core.models import CustomFieldType, User
 from sambandh.core.permissions import can_read_field
+from sambandh.core.validation import clean_lookup_value
 
 RANGE_TYPES = (models.DateField, models.DateTimeField, models.DecimalField, models.IntegerField)
 MAX_IN = 100
@@ -32,8 +34,8 @@ def _parse(field: models.Field[Any, Any], raw: str) -> Any:
             return False
         raise DjangoValidationError("bad boolean")
     if isinstance(field, models.ForeignKey):
-        return field.target_field.to_python(raw)
-    return field.to_python(raw)
+        return clean_lookup_value(field.target_field.to_python(raw))
+    return clean_lookup_value(field.to_python(raw))
 
 
 def apply_filters(
@@ -104,6 +106,9 @@ def _custom_filter(
     try:
         if ftype == CustomFieldType.NUMBER:
             number = float(raw)
+            # nan, inf and 1e999 parse as floats but are not JSON: the database would choke.
+            if not math.isfinite(number):
+                raise ValueError(raw)
             return queryset.filter(**{path: int(number) if number.is_integer() else number})
         if ftype == CustomFieldType.BOOLEAN:
             return queryset.filter(**{path: raw.strip().lower() in {"true", "1", "yes"}})

@@ -15,6 +15,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from sambandh.core.errors import ValidationError
+from sambandh.core.validation import clean_lookup_value
 
 M = TypeVar("M", bound=models.Model)
 
@@ -81,10 +82,11 @@ def paginate(
         connection = connections[qs.db]
         try:
             prepared = [
-                f.get_db_prep_value(f.to_python(v), connection=connection)  # type: ignore[union-attr]
+                f.get_db_prep_value(clean_lookup_value(f.to_python(v)), connection=connection)  # type: ignore[union-attr]
                 for f, v in zip(fields, values, strict=True)
             ]
-        except DjangoValidationError as exc:
+        # A cursor comes from the client: forged values must be a 400, never a driver error.
+        except (DjangoValidationError, ValueError, TypeError, OverflowError) as exc:
             raise ValidationError(
                 {"cursor": [_("This cursor is not valid for this list.")]}
             ) from exc

@@ -17,9 +17,13 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and lone UTF-16 surrogates: JSON can escape them ("\\ud800") but no
+# database can store them, so they would fail at save time instead of here.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_INT64 = 2**63
 
 
 def clean_text(value: Any, *, max_length: int, required: bool = False) -> str:
@@ -202,3 +206,26 @@ def clean_bool(value: Any) -> bool:
     if value is None:
         return False
     raise ValueError(_("Enter yes or no."))
+
+
+def clean_lookup_value(value: Any) -> Any:
+    """A parsed filter or cursor value the database can compare, or ValueError.
+
+    Integers must fit in 64 bits, datetimes are moved to UTC (which must stay within years
+    1-9999; PostgreSQL also refuses offsets beyond 15:59), and text may hold neither NUL nor
+    lone surrogates. Without this such values fail inside the database driver: a 500.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not -_INT64 <= value < _INT64:
+            raise ValueError(_("Enter a valid value."))
+    elif isinstance(value, dt.datetime):
+        try:
+            aware = value if value.tzinfo is not None else timezone.make_aware(value)
+            return aware.astimezone(dt.UTC)
+        except (OverflowError, ValueError) as exc:
+            raise ValueError(_("Enter a valid value.")) from exc
+    elif isinstance(value, str) and (
+        "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+    ):
+        raise ValueError(_("Enter a valid value."))
+    return value
