@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 import pytest
 
 from sambandh.contacts.models import Account, Contact, Note, Tag
-from sambandh.core.models import AuditEntry, FieldGrant, Role, User
-from sambandh.core.services import custom_field_create
+from sambandh.core.models import AuditEntry, CustomFieldDefinition, FieldGrant, Role, User
+from sambandh.core.services import custom_field_create, custom_field_delete, custom_field_update
 from tests.api.conftest import ApiClient, client_for
 from tests.factories import make_account, make_contact, make_note
 
@@ -338,6 +338,23 @@ def test_writing_a_sensitive_field_without_a_grant_is_403_and_changes_nothing(pa
         f"/contacts/{pan_contact.pk}", {"version": 1, "custom": {"pan": "ZZZZZ9999Z"}}
     )
     assert response.status_code == 403
+    pan_contact.refresh_from_db()
+    assert pan_contact.custom == {"pan": "ABCDE1234F", "tier": "gold"}
+
+
+def test_a_deactivated_sensitive_field_stays_hidden(pan_contact, manager, admin):
+    definition = CustomFieldDefinition.objects.get(key="pan")
+    custom_field_update(actor=admin, definition=definition, data={"is_active": False}, version=1)
+    api = client_for(manager)
+    assert api.get(f"/contacts/{pan_contact.pk}").json()["custom"] == {"tier": "gold"}
+    assert "ABCDE1234F" not in api.get(f"/contacts/{pan_contact.pk}/history").content.decode()
+
+
+def test_a_deleted_custom_fields_values_are_shown_to_nobody(pan_contact, admin):
+    custom_field_delete(actor=admin, definition=CustomFieldDefinition.objects.get(key="pan"))
+    api = client_for(admin)
+    assert api.get(f"/contacts/{pan_contact.pk}").json()["custom"] == {"tier": "gold"}
+    assert api.get("/contacts").json()["items"][0]["custom"] == {"tier": "gold"}
     pan_contact.refresh_from_db()
     assert pan_contact.custom == {"pan": "ABCDE1234F", "tier": "gold"}
 

@@ -47,14 +47,17 @@ def readable_definitions(actor: User, object_type: str) -> list[CustomFieldDefin
     ]
 
 
+def readable_keys(actor: User, object_type: str) -> set[str]:
+    """Keys of the active definitions the actor may read."""
+    return {d.key for d in readable_definitions(actor, object_type)}
+
+
 def visible_values(actor: User, object_type: str, values: dict[str, Any]) -> dict[str, Any]:
-    """The custom values an actor may read: sensitive ones only with a field grant."""
-    hidden = {
-        d.key
-        for d in definitions(object_type)
-        if d.is_sensitive and not can_read_field(actor, object_type, field_name(d))
-    }
-    return {k: v for k, v in values.items() if k not in hidden}
+    """The custom values an actor may read: those of active definitions, sensitive ones only
+    with a field grant. An allow-list: values of a deactivated or deleted definition stay in the
+    JSON but are shown to nobody (a retired sensitive field must not become readable by all)."""
+    readable = readable_keys(actor, object_type)
+    return {k: v for k, v in values.items() if k in readable}
 
 
 def clean_value(definition: CustomFieldDefinition, value: Any) -> Any:
