@@ -404,6 +404,11 @@ def test_an_accept_language_header_wins_over_the_users_language(hindi_owner):
     assert response.json()["fields"] == {"email": ["Enter a valid email address."]}
 
 
+def test_an_accept_language_header_asks_for_hindi_from_an_english_user(owner):
+    response = client_for(owner).get("/contacts/999999", **{"Accept-Language": "hi"})
+    assert response.json()["message"] == hindi("Not found.")
+
+
 def test_the_users_language_does_not_leak_into_the_next_request(hindi_owner, outsider):
     client_for(hindi_owner).get("/contacts/999999")
     response = client_for(outsider).get("/contacts/999999")
@@ -550,3 +555,19 @@ def test_a_revenue_too_big_to_read_back_is_a_400(owner):
     }
     assert Account.objects.count() == 0
     assert client_for(owner).get("/accounts").status_code == 200
+
+
+# ---------------------------------------------------------------- the audit trail
+
+
+def test_an_api_write_is_audited_with_the_callers_request_id(owner):
+    response = client_for(owner).post(
+        "/contacts", {"first_name": "Asha"}, **{"X-Request-ID": "req-42"}
+    )
+    assert response["X-Request-ID"] == "req-42"
+    entry = AuditEntry.objects.get(action="create", object_type="contact")
+    assert (entry.actor_id, entry.request_id, entry.object_id) == (
+        owner.pk,
+        "req-42",
+        str(response.json()["id"]),
+    )
