@@ -226,3 +226,23 @@ def test_note_on_a_contact_the_actor_cannot_see_is_not_found(owner, outsider):
     with pytest.raises(NotFound):
         services.note_create(actor=outsider, body="hi", contact=contact)
     assert contact.notes.count() == 0
+
+
+def test_create_records_each_custom_value_as_its_own_change(admin, owner):
+    custom_field_create(
+        actor=admin,
+        data={
+            "object_type": "contact",
+            "key": "tier",
+            "label_en": "Tier",
+            "field_type": "text",
+        },
+    )
+    contact = services.contact_create(
+        actor=owner, data={"first_name": "A", "custom": {"tier": "gold"}}
+    )
+    entry = AuditEntry.objects.get(
+        object_type="contact", object_id=str(contact.pk), action="create"
+    )
+    assert entry.changes["cf.tier"] == [None, "gold"]
+    assert "custom" not in entry.changes

@@ -340,6 +340,21 @@ def _check_assignment(actor: User, values: dict[str, Any], current: Any | None) 
     raise_if(errors)
 
 
+def _creation_changes(values: dict[str, Any], tags: list[Tag] | None) -> dict[str, Any]:
+    """What a create records: each custom value as its own ``cf.<key>`` entry, like updates,
+    so history can hide a sensitive one without hiding the others."""
+    changes: dict[str, Any] = {
+        k: [None, jsonable(v)]
+        for k, v in values.items()
+        if k != "custom" and v not in (None, "", [], {})
+    }
+    for key, value in sorted((values.get("custom") or {}).items()):
+        changes[f"cf.{key}"] = [None, jsonable(value)]
+    if tags:
+        changes["tags"] = [None, [t.name for t in tags]]
+    return changes
+
+
 def _contact_document(contact: Contact) -> str:
     national = contact.phone.removeprefix("+91") if contact.phone.startswith("+91") else ""
     return document(
@@ -390,9 +405,7 @@ def contact_create(*, actor: User, data: dict[str, Any]) -> Contact:
         contact.save()
         if tags:
             contact.tags.set(tags)
-        changes = {k: [None, jsonable(v)] for k, v in values.items() if v not in (None, "", [], {})}
-        if tags:
-            changes["tags"] = [None, [t.name for t in tags]]
+        changes = _creation_changes(values, tags)
         record_change(
             actor=actor,
             action="create",
@@ -565,9 +578,7 @@ def account_create(*, actor: User, data: dict[str, Any]) -> Account:
         account.save()
         if tags:
             account.tags.set(tags)
-        changes = {k: [None, jsonable(v)] for k, v in values.items() if v not in (None, "", [], {})}
-        if tags:
-            changes["tags"] = [None, [t.name for t in tags]]
+        changes = _creation_changes(values, tags)
         record_change(
             actor=actor,
             action="create",
