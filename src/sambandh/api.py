@@ -101,16 +101,42 @@ def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def _schema_message(error: dict[str, Any]) -> str:
+    """Our translated wording for a pydantic error type (its own ``msg`` is English only)."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return _("Unknown field.")
+    if kind == "missing":
+        return _("This field is required.")
+    if kind.startswith("bool"):
+        return _("Enter yes or no.")
+    if kind.startswith("int"):
+        return _("Enter a whole number.")
+    if kind.startswith(("float", "decimal")):
+        return _("Enter a number.")
+    if kind.startswith("date"):
+        return _("Enter a date as YYYY-MM-DD.")
+    if kind == "string_too_long" and "max_length" in ctx:
+        return _("Enter at most %(n)d characters.") % {"n": int(ctx["max_length"])}
+    if kind.startswith(("string", "str")):
+        return _("Enter text.")
+    if kind in {"greater_than_equal", "greater_than"}:
+        return _("Enter a number of at least %(n)s.") % {"n": ctx.get("ge", ctx.get("gt"))}
+    if kind in {"less_than_equal", "less_than"}:
+        return _("Enter a number of at most %(n)s.") % {"n": ctx.get("le", ctx.get("lt"))}
+    if kind in {"literal_error", "enum"}:
+        return _("Choose one of the offered values.")
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return _("Enter an object.")
+    return _("Enter a valid value.")
+
+
 def _request_validation_error(request: HttpRequest, exc: Any) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
         name = _field_name(error.get("loc", ()))
-        message = str(error.get("msg", "")) or _("Enter a valid value.")
-        if error.get("type") == "extra_forbidden":
-            message = _("Unknown field.")
-        elif error.get("type") == "missing":
-            message = _("This field is required.")
-        fields.setdefault(name, []).append(message)
+        fields.setdefault(name, []).append(_schema_message(error))
     return error_response(
         request, 400, "validation_error", _("Please correct the errors below."), fields
     )

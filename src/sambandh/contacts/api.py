@@ -38,11 +38,10 @@ from sambandh.contacts.schemas import (
     TagPatchIn,
 )
 from sambandh.core.api import actor_of, body_of
-from sambandh.core.custom_fields import definitions, field_name, visible_values
+from sambandh.core.custom_fields import readable_keys, visible_values
 from sambandh.core.errors import ValidationError
 from sambandh.core.filtering import RANGE_TYPES
 from sambandh.core.models import Action, AuditEntry, ObjectType, User
-from sambandh.core.permissions import can_read_field
 from sambandh.core.schemas import ERRORS, Id
 
 router = Router()
@@ -234,14 +233,12 @@ def tag_out(t: Tag) -> dict[str, Any]:
     return {"id": t.pk, "name": t.name, "color": t.color, "created_at": t.created_at}
 
 
-def _without_hidden(change: Any, hidden: set[str]) -> Any:
-    """A ``custom`` change ``[before, after]`` of whole dicts, minus the hidden keys."""
+def _only_readable(change: Any, readable: set[str]) -> Any:
+    """A whole-``custom`` change ``[before, after]`` (older entries), only the readable keys."""
     if not isinstance(change, list):
         return change
     return [
-        {k: v for k, v in side.items() if f"cf.{k}" not in hidden}
-        if isinstance(side, dict)
-        else side
+        {k: v for k, v in side.items() if k in readable} if isinstance(side, dict) else side
         for side in change
     ]
 
@@ -252,12 +249,12 @@ def _history(
     page = selectors.record_history(
         actor=actor, object_type=object_type, obj=obj, cursor=cursor, limit=limit
     )
-    # The audit trail keeps sensitive custom values; show them only to who may read the field.
-    hidden = {
-        field_name(d)
-        for d in definitions(object_type)
-        if d.is_sensitive and not can_read_field(actor, object_type, field_name(d))
-    }
+    # The audit trail keeps sensitive custom values; show a custom value only to who may read
+    # its field now (an allow-list: a retired or deleted sensitive field stays hidden).
+    readable = readable_keys(actor, object_type)
+
+    def shown(key: str) -> bool:
+        return not key.startswith("cf.") or key[3:] in readable
 
     def entry(e: AuditEntry) -> dict[str, Any]:
         changes = e.changes if isinstance(e.changes, dict) else {}
@@ -268,9 +265,9 @@ def _history(
             "actor": str(e.actor) if e.actor else e.actor_label,
             "action": e.action,
             "changes": {
-                k: _without_hidden(v, hidden) if k == "custom" else v
+                k: _only_readable(v, readable) if k == "custom" else v
                 for k, v in changes.items()
-                if k not in hidden
+                if shown(k)
             },
         }
 
