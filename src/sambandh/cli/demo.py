@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from sambandh.contacts import services as contact_services
 from sambandh.contacts.models import Account, Contact, LifecycleStage, Tag
-from sambandh.contacts.services import _contact_document
+from sambandh.contacts.services import contact_document
 from sambandh.core import services as core_services
 from sambandh.core.audit import audit_record
 from sambandh.core.models import CustomFieldDefinition, ObjectType, Role, Team, User
@@ -677,7 +677,7 @@ class _BulkPlan:
 
 
 class _DocumentSource:
-    """The attributes ``_contact_document`` reads, without building a model instance."""
+    """The attributes ``contact_document`` reads, without building a model instance."""
 
     __slots__ = ("city", "email", "first_name", "job_title", "last_name", "phone")
     salutation = ""
@@ -720,7 +720,7 @@ def _bulk_rows(plan: _BulkPlan) -> Iterator[list[_BulkRow]]:
         )
         tags = tuple(plan.tag_ids[name] for name in row.tags)
         # The very document the services write, from the same fields.
-        document_text = _contact_document(cast(Contact, _DocumentSource(row)))
+        document_text = contact_document(cast(Contact, _DocumentSource(row)))
         batch.append((varying, row.tier, tags, document_text))
         if len(batch) == BATCH_SIZE:
             yield batch
