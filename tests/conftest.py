@@ -49,6 +49,10 @@ def crm_defaults(request: pytest.FixtureRequest) -> None:
     if not LifecycleStage.objects.exists():
         for position, (key, en, hi) in enumerate(STAGES):
             LifecycleStage.objects.create(key=key, label_en=en, label_hi=hi, position=position)
+    from sambandh.sales.defaults import ensure_sales_defaults
+    from sambandh.sales.models import Pipeline, PriceBook, Stage
+
+    ensure_sales_defaults(Pipeline, Stage, PriceBook)
 
 
 @pytest.fixture

@@ -182,11 +182,15 @@ def health(request: object) -> dict[str, str]:
 
 
 def _register_routers() -> None:
+    from sambandh.activities.api import router as activities_router
     from sambandh.contacts.api import router as contacts_router
     from sambandh.core.api import router as core_router
+    from sambandh.sales.api import router as sales_router
 
     api.add_router("", core_router)
     api.add_router("", contacts_router)
+    api.add_router("", sales_router)
+    api.add_router("", activities_router)
 
 
 _register_routers()

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "sambandh.core",
     "sambandh.contacts",
+    "sambandh.sales",
+    "sambandh.activities",
     "sambandh.web",
 ]
 

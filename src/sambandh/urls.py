@@ -8,5 +8,7 @@ from sambandh.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("sales/", include("sambandh.sales.urls")),
+    path("activities/", include("sambandh.activities.urls")),
     path("", include("sambandh.web.urls")),
 ]

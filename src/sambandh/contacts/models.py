@@ -140,6 +140,14 @@ class Account(Owned, Address):
         related_name="children",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="accounts")
+    territory = models.ForeignKey(
+        "sales.Territory",
+        verbose_name=_("territory"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accounts",
+    )
 
     class Meta:
         verbose_name = _("company")
@@ -154,6 +162,7 @@ class Account(Owned, Address):
             models.Index(fields=["country", "id"], name="account_country_idx"),
             models.Index(fields=["type", "id"], name="account_type_idx"),
             models.Index(fields=["industry", "id"], name="account_industry_idx"),
+            models.Index(fields=["territory", "id"], name="account_territory_idx"),
         ]
 
     def __str__(self) -> str:
@@ -198,6 +207,23 @@ class Contact(Owned, Address):
     source = models.CharField(_("source"), max_length=60, blank=True)
     do_not_contact = models.BooleanField(_("do not contact"), default=False)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="contacts")
+    territory = models.ForeignKey(
+        "sales.Territory",
+        verbose_name=_("territory"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+    )
+    lead_score = models.IntegerField(_("lead score"), default=0)
+    assigned_by_rule = models.ForeignKey(
+        "sales.AssignmentRule",
+        verbose_name=_("assigned by rule"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("contact")
@@ -217,6 +243,8 @@ class Contact(Owned, Address):
             models.Index(fields=["phone"], name="contact_phone_idx"),
             models.Index(fields=["preferred_language", "id"], name="contact_language_idx"),
             models.Index(fields=["source", "id"], name="contact_source_idx"),
+            models.Index(fields=["territory", "id"], name="contact_territory_idx"),
+            models.Index(fields=["lead_score", "id"], name="contact_lead_score_idx"),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,17 @@ class ObjectType(models.TextChoices):
     CUSTOM_FIELD = "custom_field", _("Custom field")
     USER = "user", _("User")
     TEAM = "team", _("Team")
+    PIPELINE = "pipeline", _("Pipeline")
+    DEAL = "deal", _("Deal")
+    PRODUCT = "product", _("Product")
+    PRICE_BOOK = "price_book", _("Price book")
+    QUOTE = "quote", _("Quote")
+    ORDER = "order", _("Order")
+    EXCHANGE_RATE = "exchange_rate", _("Exchange rate")
+    TERRITORY = "territory", _("Territory")
+    LEAD_FORM = "lead_form", _("Lead form")
+    LEAD_RULE = "lead_rule", _("Lead scoring and assignment rule")
+    ACTIVITY = "activity", _("Activity")
 
 
 class Action(models.TextChoices):
@@ -382,3 +393,37 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class ExchangeRate(AllScoped, models.Model):
+    """How many units of the base currency one unit of ``currency`` was worth on ``rate_on``.
+
+    An amount converts at the latest rate on or before its own date (see ``core.money``).
+    """
+
+    permission_type = ObjectType.EXCHANGE_RATE
+
+    currency = models.CharField(_("currency"), max_length=3)
+    rate_on = models.DateField(_("date"))
+    rate = models.DecimalField(_("rate"), max_digits=18, decimal_places=8)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-rate_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "rate_on"], name="exchange_rate_unique"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.rate_on}: {self.rate}"

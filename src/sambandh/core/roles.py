@@ -9,6 +9,29 @@ from sambandh.core.models import Action, ObjectType, Scope
 A, T, OWN = Scope.ALL, Scope.TEAM, Scope.OWN
 C, R, U, D, E = Action.CREATE, Action.READ, Action.UPDATE, Action.DELETE, Action.EXPORT
 
+CRUD = (C, R, U, D)
+_SETTINGS = (
+    ObjectType.PIPELINE,
+    ObjectType.PRODUCT,
+    ObjectType.PRICE_BOOK,
+    ObjectType.EXCHANGE_RATE,
+    ObjectType.TERRITORY,
+    ObjectType.LEAD_FORM,
+    ObjectType.LEAD_RULE,
+)
+_SALES_TYPES = (
+    *_SETTINGS,
+    ObjectType.DEAL,
+    ObjectType.QUOTE,
+    ObjectType.ORDER,
+    ObjectType.ACTIVITY,
+)
+
+
+def _read_all(*types: str) -> dict[str, dict[str, str]]:
+    return {t: {R: A} for t in types}
+
+
 # role name -> {object type: {action: scope}}
 DEFAULT_ROLES: dict[str, dict[str, Any]] = {
     "Administrator": {"is_admin": True, "description": "Everything, including users and roles."},
@@ -22,6 +45,10 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             ObjectType.CUSTOM_FIELD: {R: A},
             ObjectType.USER: {R: A},
             ObjectType.TEAM: {R: A},
+            **{t: dict.fromkeys(CRUD, A) for t in _SALES_TYPES},
+            ObjectType.DEAL: {C: A, R: A, U: A, D: A, E: A},
+            ObjectType.ORDER: {C: A, R: A, U: A, D: A, E: A},
+            ObjectType.ACTIVITY: {C: A, R: A, U: A, D: A, E: A},
         },
     },
     "Sales rep": {
@@ -34,6 +61,11 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             ObjectType.CUSTOM_FIELD: {R: A},
             ObjectType.USER: {R: A},
             ObjectType.TEAM: {R: A},
+            **_read_all(*_SETTINGS),
+            ObjectType.DEAL: {C: A, R: T, U: OWN, D: OWN, E: OWN},
+            ObjectType.QUOTE: {C: OWN, R: T, U: OWN, D: OWN},
+            ObjectType.ORDER: {C: A, R: T, U: OWN},
+            ObjectType.ACTIVITY: {C: A, R: T, U: OWN, D: OWN},
         },
     },
     "Support agent": {
@@ -46,6 +78,8 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             ObjectType.CUSTOM_FIELD: {R: A},
             ObjectType.USER: {R: A},
             ObjectType.TEAM: {R: A},
+            **_read_all(*_SETTINGS, ObjectType.DEAL, ObjectType.QUOTE, ObjectType.ORDER),
+            ObjectType.ACTIVITY: {C: A, R: A, U: OWN, D: OWN},
         },
     },
     "Marketer": {
@@ -58,6 +92,11 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             ObjectType.CUSTOM_FIELD: {R: A},
             ObjectType.USER: {R: A},
             ObjectType.TEAM: {R: A},
+            **_read_all(*_SETTINGS, ObjectType.DEAL, ObjectType.QUOTE),
+            ObjectType.ORDER: {R: A, E: A},
+            ObjectType.LEAD_FORM: dict.fromkeys(CRUD, A),
+            ObjectType.LEAD_RULE: dict.fromkeys(CRUD, A),
+            ObjectType.ACTIVITY: {C: A, R: A, U: OWN, D: OWN},
         },
     },
     "Read-only": {
@@ -70,6 +109,7 @@ DEFAULT_ROLES: dict[str, dict[str, Any]] = {
             ObjectType.CUSTOM_FIELD: {R: A},
             ObjectType.USER: {R: A},
             ObjectType.TEAM: {R: A},
+            **_read_all(*_SALES_TYPES),
         },
     },
 }

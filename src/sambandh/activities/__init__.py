@@ -1,0 +1,1 @@
+"""Activities: tasks, calls, meetings, logged emails, reminders, "my day" and the timeline."""

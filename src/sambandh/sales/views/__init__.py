@@ -1,0 +1,1 @@
+"""Sales pages and htmx fragments, one module per idea; each has its ``urlpatterns``."""
