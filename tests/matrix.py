@@ -2,7 +2,8 @@
 
 ``tests/test_permission_matrix.py`` runs every part: each API operation and each HTML view
 for each built-in role, against records that belong to an administrator outside every team.
-An app adds ``tests/<app>/matrix.py`` defining ``PART``; it is found by ``parts()``. A route
+An app adds ``tests/<app>/matrix.py`` (or several, ``matrix_<area>.py``) defining ``PART``;
+``parts()`` finds them. A route
 that no part lists fails the suite (API operations come from the OpenAPI schema, HTML views
 from the URL resolver).
 """
@@ -78,14 +79,16 @@ class MatrixPart:
 
 
 def parts() -> list[MatrixPart]:
-    """The base part plus every ``tests/<package>/matrix.py`` that defines ``PART``."""
+    """The base part plus every ``tests/<package>/matrix*.py`` that defines ``PART``."""
     from tests.matrix_base import PART as BASE
 
     found = [BASE]
     root = Path(__file__).parent
     for info in sorted(pkgutil.iter_modules([str(root)]), key=lambda i: i.name):
-        if info.ispkg and (root / info.name / "matrix.py").exists():
-            module = importlib.import_module(f"tests.{info.name}.matrix")
+        if not info.ispkg:
+            continue
+        for path in sorted((root / info.name).glob("matrix*.py")):
+            module = importlib.import_module(f"tests.{info.name}.{path.stem}")
             found.append(module.PART)
     return found
 
