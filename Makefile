@@ -33,7 +33,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy src tests bench
+	$(BIN)/mypy src tests bench scripts
 
 bench: $(VENV)/.installed-dev
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
