@@ -54,7 +54,7 @@ def pending() -> dict[str, Any]:
 
 
 def _key(message: Any) -> str:
-    return message.id[0] if isinstance(message.id, tuple) else message.id
+    return str(message.id[0] if isinstance(message.id, tuple) else message.id)
 
 
 def _translated(message: Any) -> bool:
