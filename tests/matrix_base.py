@@ -137,6 +137,7 @@ HTML_GET_MATRIX: dict[str, str] = {
     "web:language": "405 405 405 405 405 405",
     "web:settings": "200 200 200 200 200 200",
     "web:search": "200 200 200 200 200 200",
+    "web:note_delete": "405 405 405 405 405 405",
     "web:contact_list": "200 200 200 200 200 200",
     "web:contact_create": "200 200 200 403 200 403",
     "web:contact_detail": "200 200 404 200 200 200",
@@ -158,6 +159,7 @@ HTML_GET_MATRIX: dict[str, str] = {
 }
 # url name: expected status of a valid POST per role; these views write.
 HTML_POST_MATRIX: dict[str, str] = {
+    "web:note_delete": "302 302 404 403 403 403",
     "web:contact_create": "302 302 302 403 302 403",
     "web:contact_edit": "302 302 404 302 302 403",
     "web:contact_delete": "302 302 404 403 403 403",
@@ -172,6 +174,8 @@ HTML_POST_MATRIX: dict[str, str] = {
 
 
 def _html_url(name: str, path: str, t: Targets) -> str:
+    if name == "web:note_delete":
+        return path.replace("/1/", f"/{t.note.pk}/")
     pk = t.contact.pk if "contact" in name else t.account.pk
     return path.replace("/1/", f"/{pk}/")
 

@@ -20,6 +20,7 @@ def html_views(pk: int = 1) -> list[tuple[str, str]]:
         for name in ("web:home", "web:login", "web:logout", "web:language", "web:settings")
     ]
     views.append(("web:search", reverse("web:search") + "?q=a"))
+    views.append(("web:note_delete", reverse("web:note_delete", args=[pk])))
     for kind in RECORD_KINDS:
         views.append((f"web:{kind}_list", reverse(f"web:{kind}_list")))
         views.append((f"web:{kind}_create", reverse(f"web:{kind}_create")))

@@ -359,3 +359,48 @@ def test_search_dropdown_escapes_script_in_a_name(owner, client_for):
     body = client_for(owner).get(reverse("web:search"), {"q": "Kapoor"}, **HTMX).content.decode()
     assert "<script>x()</script>" not in body
     assert "&lt;script&gt;x()&lt;/script&gt; Kapoor" in body
+
+
+def test_the_author_deletes_a_note_and_gets_the_notes_without_it(owner, client_for):
+    contact = make_contact(owner)
+    keep = make_note(owner, contact=contact, body="Keep me")
+    gone = make_note(owner, contact=contact, body="Delete me")
+    response = client_for(owner).post(reverse("web:note_delete", args=[gone.pk]), **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Keep me" in body and "Delete me" not in body
+    assert list(Note.objects.values_list("pk", flat=True)) == [keep.pk]
+    entry = AuditEntry.objects.order_by("-seq").first()
+    assert (entry.action, entry.object_type, entry.object_id) == ("delete", "note", str(gone.pk))
+
+
+def test_a_teammate_sees_no_delete_button_and_cannot_delete_the_note(owner, teammate, client_for):
+    contact = make_contact(owner)
+    note = make_note(owner, contact=contact, body="A note by the owner")
+    client = client_for(teammate)
+    page = client.get(reverse("web:contact_detail", args=[contact.pk])).content.decode()
+    assert "A note by the owner" in page
+    assert 'data-testid="note-delete"' not in page
+    audit_before = AuditEntry.objects.count()
+    response = client.post(reverse("web:note_delete", args=[note.pk]), **HTMX)
+    assert response.status_code == 403
+    assert Note.objects.filter(pk=note.pk).exists()
+    assert AuditEntry.objects.count() == audit_before
+
+
+def test_deleting_a_note_without_htmx_goes_back_to_the_record(owner, client_for):
+    account = make_account(owner)
+    note = make_note(owner, account=account, body="On the company")
+    response = client_for(owner).post(reverse("web:note_delete", args=[note.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:account_detail", args=[account.pk]) + "#notes"
+    assert not Note.objects.filter(pk=note.pk).exists()
+
+
+def test_note_delete_is_post_only_and_unknown_notes_are_not_found(owner, client_for):
+    contact = make_contact(owner)
+    note = make_note(owner, contact=contact, body="Stays")
+    client = client_for(owner)
+    assert client.get(reverse("web:note_delete", args=[note.pk])).status_code == 405
+    assert client.post(reverse("web:note_delete", args=[note.pk + 999])).status_code == 404
+    assert Note.objects.filter(pk=note.pk).exists()

@@ -33,7 +33,7 @@ def test_every_record_route_answers_its_owner_without_a_server_error(owner, clie
     for name, path in html_views(pk=contact.pk):
         if name.startswith("web:account_"):
             path = path.replace(f"/{contact.pk}/", f"/{account.pk}/")
-        if name in ("web:logout", "web:language"):
+        if name in ("web:logout", "web:language", "web:note_delete"):
             continue
         response = client.get(path)
         assert response.status_code in (200, 302), (name, response.status_code)

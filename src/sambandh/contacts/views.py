@@ -225,12 +225,34 @@ def _notes(actor: User, obj: Record) -> Page[Note]:
     return selectors.note_list(actor=actor, account=obj, limit=NOTES_SHOWN)
 
 
+def _deletable(actor: User, obj: Record, notes: list[Note]) -> set[int]:
+    """Which of these notes (all on ``obj``) the actor may delete, without a query."""
+    deletable = set()
+    for note in notes:
+        # The parent is ``obj``: give it to the note so the scope check need not fetch it.
+        if isinstance(obj, Contact):
+            note.contact = obj
+        else:
+            note.account = obj
+        if in_scope(actor, note, Action.DELETE):
+            deletable.add(note.pk)
+    return deletable
+
+
+def _notes_context(actor: User, obj: Record) -> dict[str, Any]:
+    notes = _notes(actor, obj).items
+    return {
+        "notes": notes,
+        "deletable_notes": _deletable(actor, obj, notes),
+        "can_note": has_grant(actor, ObjectType.NOTE, Action.CREATE),
+    }
+
+
 def _detail_context(request: HtmxRequest, k: Kind, obj: Record) -> dict[str, Any]:
     actor = actor_of(request)
     fields = fields_for(actor, k.object_type)
     can_update = in_scope(actor, obj, Action.UPDATE)
     rows = [{"field": f, "text": display(f, actor, obj)} for f in fields]
-    notes = _notes(actor, obj)
     history = selectors.record_history(actor=actor, object_type=k.object_type, obj=obj)
     context: dict[str, Any] = {
         "kind": k,
@@ -238,8 +260,7 @@ def _detail_context(request: HtmxRequest, k: Kind, obj: Record) -> dict[str, Any
         "rows": rows,
         "can_update": can_update,
         "can_delete": in_scope(actor, obj, Action.DELETE),
-        "can_note": has_grant(actor, ObjectType.NOTE, Action.CREATE),
-        "notes": notes.items,
+        **_notes_context(actor, obj),
         "history": history_rows(actor, history.items, fields),
         "history_next": _history_next(k, obj, history.next_cursor),
     }
@@ -506,14 +527,12 @@ def record_notes(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
             body = ""
             if not wants_fragment(request):
                 messages.success(request, _("Note added."))
-    notes = _notes(actor_of(request), obj)
     context = {
         "kind": k,
         "obj": obj,
-        "notes": notes.items,
+        **_notes_context(actor_of(request), obj),
         "note_errors": errors,
         "note_body": body,
-        "can_note": has_grant(actor_of(request), ObjectType.NOTE, Action.CREATE),
     }
     if wants_fragment(request):
         return render(request, "contacts/detail.html#notes", context, status=status)
@@ -522,3 +541,19 @@ def record_notes(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
     return render(
         request, "contacts/detail.html", _detail_context(request, k, obj) | context, status=status
     )
+
+
+@page_view
+@require_http_methods(["POST"])
+def note_delete(request: HtmxRequest, pk: int) -> HttpResponse:
+    """Delete one note, then show its record's notes again (or go back to the record)."""
+    actor = actor_of(request)
+    note = selectors.note_get(actor=actor, pk=pk)
+    k = _kind("contact" if note.contact_id else "account")
+    obj = k.detail(actor=actor, pk=note.contact_id or note.account_id)
+    services.note_delete(actor=actor, note=note)
+    if not wants_fragment(request):
+        messages.success(request, _("Note deleted."))
+        return redirect(k.url("detail", obj.pk) + "#notes")
+    context = {"kind": k, "obj": obj, **_notes_context(actor, obj)}
+    return render(request, "contacts/detail.html#notes", context)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("language/", views.set_language, name="language"),
     path("settings/", views.my_settings, name="settings"),
     path("search/", views.search, name="search"),
+    path("notes/<int:pk>/delete/", record_views.note_delete, name="note_delete"),
 ]
 
 # Contacts and companies share their views; ``kind`` picks which.
