@@ -370,7 +370,7 @@ def test_the_author_deletes_a_note_and_gets_the_notes_without_it(owner, client_f
     assert response.status_code == 200
     assert "Keep me" in body and "Delete me" not in body
     assert list(Note.objects.values_list("pk", flat=True)) == [keep.pk]
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-seq")[0]
     assert (entry.action, entry.object_type, entry.object_id) == ("delete", "note", str(gone.pk))
 
 
