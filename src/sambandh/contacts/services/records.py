@@ -40,6 +40,14 @@ from sambandh.core.records import (
 from sambandh.core.search import search_index, search_unindex
 
 
+def _after_write(actor: User, record: Contact | Account, changed: set[str] | None) -> None:
+    """Sales follow-ups of a write, in its transaction: territory and lead score (issue 3).
+    ``changed`` is None for a new record. Imported here: sales depends on contacts."""
+    from sambandh.sales.services.leads import after_record_write
+
+    after_record_write(actor=actor, record=record, changed=changed)
+
+
 def contact_create(*, actor: User, data: dict[str, Any]) -> Contact:
     """Create a contact owned by ``actor`` (unless another owner is given and allowed)."""
     require(actor, ObjectType.CONTACT, Action.CREATE)
@@ -77,6 +85,7 @@ def contact_create(*, actor: User, data: dict[str, Any]) -> Contact:
             event="contact.created",
         )
         search_index(ObjectType.CONTACT, contact.pk, contact_document(contact))
+        _after_write(actor, contact, None)
     return contact
 
 
@@ -133,6 +142,7 @@ def _update(
                 event=f"{object_type}.updated",
             )
             search_index(object_type, obj.pk, to_document(obj))
+            _after_write(actor, obj, set(changes))
     return obj
 
 
@@ -228,6 +238,7 @@ def account_create(*, actor: User, data: dict[str, Any]) -> Account:
             event="account.created",
         )
         search_index(ObjectType.ACCOUNT, account.pk, _account_document(account))
+        _after_write(actor, account, None)
     return account
 
 
