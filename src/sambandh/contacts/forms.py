@@ -185,7 +185,6 @@ def custom_fields(actor: User, object_type: str) -> list[Field]:
             _custom_choices(d)
             if d.field_type in (CustomFieldType.CHOICE, CustomFieldType.MULTI_CHOICE)
             else None,
-            inline=d.field_type != CustomFieldType.MONEY,
             definition=d,
         )
         for d in readable_definitions(actor, object_type)

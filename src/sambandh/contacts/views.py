@@ -25,6 +25,7 @@ from django_htmx.http import trigger_client_event
 from sambandh.contacts import selectors, services
 from sambandh.contacts.forms import (
     Field,
+    custom_fields,
     display,
     field_errors,
     fields_for,
@@ -163,6 +164,9 @@ def record_list(request: HtmxRequest, kind: str) -> HttpResponse:
         for name, selector_name in LIST_FILTERS[kind].items()
         if params.get(name, "").strip()
     }
+    for spec in custom_filters(actor_of(request), k.object_type, params):
+        if spec["value"]:
+            filters[spec["name"]] = spec["value"]
     sort = params.get("sort") or "name"
     q = params.get("q", "").strip()[:200]
     tag = params.get("tag", "").strip()
@@ -200,7 +204,31 @@ def record_list(request: HtmxRequest, kind: str) -> HttpResponse:
             request, render(request, "contacts/list.html#rows", context, status=status)
         )
     context.update(_filter_options(actor_of(request), kind))
+    context["custom_filters"] = custom_filters(actor_of(request), k.object_type, params)
     return fragment_or_page(request, render(request, "contacts/list.html", context, status=status))
+
+
+def custom_filters(actor: User, object_type: str, params: QueryDict) -> list[dict[str, Any]]:
+    """A filter control per custom field the actor may read (money fields filter in the API)."""
+    specs = []
+    for field in custom_fields(actor, object_type):
+        if field.widget == "money":
+            continue
+        options: list[tuple[str, str]] = []
+        if field.widget in ("select", "multiselect"):
+            options = [(v, label) for v, label in field.options(actor, None) if v != ""]
+        elif field.widget == "yesno":
+            options = [("yes", _("Yes")), ("no", _("No"))]
+        specs.append(
+            {
+                "name": field.name,
+                "label": field.label,
+                "id": f"filter-{field.html_id}",
+                "options": options,
+                "value": params.get(field.name, "").strip()[:200],
+            }
+        )
+    return specs
 
 
 def _filter_options(actor: User, kind: str) -> dict[str, Any]:
