@@ -2,6 +2,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import path
+
+from sambandh.activities import views
+
 app_name = "activities"
 
-urlpatterns: list[Any] = []
+urlpatterns: list[Any] = [
+    path("my-day/", views.my_day, name="my_day"),
+    path("<int:pk>/", views.activity_detail, name="detail"),
+    path("<int:pk>/complete/", views.activity_complete, name="complete"),
+    path("<int:pk>/dismiss-reminder/", views.reminder_dismiss, name="dismiss"),
+]
+
+# The same panel serves contacts, companies and deals; ``parent`` picks which.
+for parent, prefix in (("contact", "contacts"), ("account", "accounts"), ("deal", "deals")):
+    extra = {"parent": parent}
+    urlpatterns += [
+        path(
+            f"{prefix}/<int:pk>/timeline/",
+            views.parent_timeline,
+            extra,
+            name=f"{parent}_timeline",
+        ),
+        path(
+            f"{prefix}/<int:pk>/new/<str:kind>/",
+            views.quick_create,
+            extra,
+            name=f"{parent}_new",
+        ),
+    ]
