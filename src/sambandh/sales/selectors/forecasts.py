@@ -31,9 +31,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sambandh.core import validation
 from sambandh.core.errors import ValidationError
-from sambandh.core.models import Team, User
+from sambandh.core.models import ExchangeRate, Team, User
 from sambandh.core.money import base_currency, conversion_rate, round_money
+from sambandh.core.pagination import Page, SortKey, paginate
 from sambandh.core.permissions import get_visible, visible
 from sambandh.sales.models import Deal, ForecastCategory, Pipeline, Territory
 
@@ -356,3 +358,26 @@ def forecast(
 def _cents(value: Decimal) -> Decimal:
     rounded = round_money(value)
     return rounded if rounded is not None else Decimal("0.00")
+
+
+# ---------------------------------------------------------------- exchange rates
+
+RATE_SORT = SortKey("rate_on", ("rate_on", "id"))
+
+
+def exchange_rate_list(
+    *, actor: User, currency: str | None = None, cursor: str | None = None, limit: int = 50
+) -> Page[ExchangeRate]:
+    """Rates the actor may read, newest date first, optionally of one currency."""
+    rates = visible(actor, ExchangeRate)
+    if currency:
+        try:
+            code = validation.clean_currency(currency)
+        except ValueError as exc:
+            raise ValidationError({"currency": [str(exc)]}) from exc
+        rates = rates.filter(currency=code)
+    return paginate(rates, sort=RATE_SORT, descending=True, cursor=cursor, limit=limit)
+
+
+def exchange_rate_get(*, actor: User, pk: object) -> ExchangeRate:
+    return get_visible(actor, ExchangeRate, pk)
