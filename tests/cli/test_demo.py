@@ -173,3 +173,29 @@ def test_growing_from_start_adds_the_next_contacts_of_the_stream(actor: User) ->
     expected = [c.email for c in demo_contacts(1, 350, demo_companies(1))]
     assert list(Contact.objects.order_by("id").values_list("email", flat=True)) == expected
     assert AuditEntry.objects.filter(action="demo.load").count() == 2
+
+
+def test_the_sales_demo_makes_deals_in_every_stage_orders_for_won_ones_and_reasons_for_lost(
+    actor: User,
+) -> None:
+    from sambandh.sales.models import Deal, Order, Product, Territory
+
+    result = load_demo(actor=actor, contacts=SERVICE_CONTACTS, seed=1, with_sales=True)
+    assert result.deals == Deal.objects.count() == 40
+    won = Deal.objects.filter(stage__is_won=True)
+    lost = Deal.objects.filter(stage__is_lost=True)
+    assert won.exists() and lost.exists()
+    assert Order.objects.filter(deal__in=won).count() == won.count() == Order.objects.count()
+    assert not lost.filter(lost_reason="").exists()
+    assert Product.objects.filter(name_hi__gt="").count() == 7
+    assert set(Territory.objects.values_list("name", flat=True)) == {
+        "India", "North India", "South India", "International",
+    }  # fmt: skip
+    assert Contact.objects.filter(territory__isnull=False).exists()
+    # Loading the sales part again adds nothing.
+    from sambandh.cli.demo_sales import load_sales_demo
+
+    users = {u.username: u for u in User.objects.all()}
+    assert load_sales_demo(actor=actor, users=users, seed=1) == 0
+    assert Deal.objects.count() == 40 and Product.objects.count() == 7
+    assert audit_verify().ok

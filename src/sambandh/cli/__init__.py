@@ -141,7 +141,11 @@ def _run_demo(*, contacts: int, seed: int) -> int:
             print(line, flush=True)
     actor = administrators()[0]
     result = load_demo(
-        actor=actor, contacts=contacts, seed=seed, out=lambda text: print(text, flush=True)
+        actor=actor,
+        contacts=contacts,
+        seed=seed,
+        out=lambda text: print(text, flush=True),
+        with_sales=True,
     )
     print(
         f"Demo data: {result.companies} companies, {result.contacts:,} contacts "

@@ -440,6 +440,7 @@ class DemoResult:
     companies: int = 0
     service_contacts: int = 0
     bulk_contacts: int = 0
+    deals: int = 0
     bulk_seconds: float = 0.0
     total_seconds: float = 0.0
 
@@ -575,6 +576,7 @@ def load_demo(
     seed: int = 1,
     start: int = 0,
     out: Callable[[str], None] | None = None,
+    with_sales: bool = False,
 ) -> DemoResult:
     """Load demo users, companies and contacts ``start`` .. ``start + contacts - 1`` of the
     seed's stream, acting as the administrator ``actor``. Users, teams, tags, the custom field
@@ -582,6 +584,7 @@ def load_demo(
 
     Contacts numbered below ``SERVICE_CONTACTS`` go through the services; the rest through the
     bulk path described in this module's docstring (one ``demo.load`` audit entry for them all).
+    ``with_sales`` adds deals, products, orders and the rest of ``demo_sales`` on a first load.
     """
     say = out or (lambda _text: None)
     started = time.perf_counter()
@@ -615,6 +618,11 @@ def load_demo(
     result.service_contacts = service_end - start
     if result.service_contacts:
         say(f"{result.service_contacts} contacts created through the services")
+    if with_sales and start == 0 and result.service_contacts:
+        from sambandh.cli.demo_sales import load_sales_demo
+
+        result.deals = load_sales_demo(actor=actor, users=users, seed=seed)
+        say(f"{result.deals} deals with products, orders and activities")
 
     bulk_start = max(start, SERVICE_CONTACTS)
     if end > bulk_start:
