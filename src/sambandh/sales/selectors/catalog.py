@@ -21,6 +21,7 @@ from sambandh.core.permissions import get_visible, visible
 from sambandh.sales.models import (
     Deal,
     Order,
+    OrderLine,
     OrderStatus,
     PriceBook,
     PriceBookEntry,
@@ -118,7 +119,12 @@ def deal_get(*, actor: User, pk: Any) -> Deal:
 def quote_list_for_deal(*, actor: User, deal: Deal) -> list[Quote]:
     """A deal's quotes, newest first (bounded: a deal has a handful)."""
     return list(
-        visible(actor, Quote).filter(deal=deal).order_by("-number", "-revision", "-id")[:200]
+        visible(actor, Quote)
+        .filter(deal=deal)
+        .prefetch_related(
+            models.Prefetch("lines", queryset=QuoteLine.objects.select_related("product"))
+        )
+        .order_by("-number", "-revision", "-id")[:200]
     )
 
 
@@ -154,7 +160,9 @@ def order_list(
     limit: int | None = None,
 ) -> Page[Order]:
     """Orders, newest first; filters by contact, company and status."""
-    qs = visible(actor, Order).select_related("contact", "account")
+    qs = visible(actor, Order).prefetch_related(
+        models.Prefetch("lines", queryset=OrderLine.objects.select_related("product"))
+    )
     errors: dict[str, list[str]] = {}
     for name, value in (("contact_id", contact_id), ("account_id", account_id)):
         if value in (None, ""):
@@ -185,7 +193,9 @@ def order_detail(*, actor: User, pk: Any) -> Order:
         return (
             visible(actor, Order)
             .select_related("contact", "account", "deal")
-            .prefetch_related("lines")
+            .prefetch_related(
+                models.Prefetch("lines", queryset=OrderLine.objects.select_related("product"))
+            )
             .get(pk=pk)
         )
     except (Order.DoesNotExist, ValueError, TypeError) as exc:

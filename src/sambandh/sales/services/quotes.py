@@ -405,7 +405,9 @@ def quote_lines_set(*, actor: User, quote: Quote, lines: Any, version: int | Non
                 line.quote = quote
             QuoteLine.objects.bulk_create(new_lines)
             save_changed(
-                quote, changes, extra_fields=("subtotal", "discount_total", "tax_total", "total")
+                quote,
+                {k: v for k, v in changes.items() if k != "lines"},
+                extra_fields=("subtotal", "discount_total", "tax_total", "total"),
             )
             record_change(
                 actor=actor,
