@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 from pydantic import Field
@@ -37,8 +37,8 @@ from sambandh.contacts.schemas import (
     TagOut,
     TagPatchIn,
 )
-from sambandh.core.api import actor_of, body_of
-from sambandh.core.custom_fields import readable_keys, visible_values
+from sambandh.core.api import actor_of, body_of, json_response
+from sambandh.core.custom_fields import readable_keys
 from sambandh.core.errors import ValidationError
 from sambandh.core.filtering import RANGE_TYPES
 from sambandh.core.models import Action, AuditEntry, ObjectType, User
@@ -157,63 +157,92 @@ def _query(request: HttpRequest) -> tuple[dict[str, str], dict[str, Any]]:
 # ---------------------------------------------------------------- shaping
 
 
-def _record_base(actor: User, obj: Contact | Account, object_type: str) -> dict[str, Any]:
+# Shaping works on rows (a mapping of column values, as ``selectors.contact_rows`` reads them),
+# so a list page needs no model instances; a single record is turned into the same row first.
+# Keys are in the order of the response schema, so the JSON is the same either way.
+
+
+def _record_out(row: Mapping[str, Any], readable: set[str]) -> dict[str, Any]:
+    custom = row["custom"] or {}
     return {
-        "id": obj.pk,
-        "version": obj.version,
-        "created_at": obj.created_at,
-        "updated_at": obj.updated_at,
-        "owner_id": obj.owner_id,
-        "team_id": obj.team_id,
-        "tags": sorted(t.name for t in obj.tags.all()),
-        "custom": visible_values(actor, object_type, obj.custom or {}),
-        "street": obj.street,
-        "city": obj.city,
-        "state": obj.state,
-        "postal_code": obj.postal_code,
-        "country": obj.country,
+        "street": row["street"],
+        "city": row["city"],
+        "state": row["state"],
+        "postal_code": row["postal_code"],
+        "country": row["country"],
+        "id": row["id"],
+        "version": row["version"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "owner_id": row["owner_id"],
+        "team_id": row["team_id"],
+        "tags": selectors.tag_names_of(row),
+        # Only the readable keys of active definitions (see custom_fields.visible_values).
+        "custom": {k: v for k, v in custom.items() if k in readable},
     }
+
+
+def contact_row_out(row: Mapping[str, Any], readable: set[str]) -> dict[str, Any]:
+    """A contact row as the API shows it; ``readable`` are the custom keys the actor may read."""
+    first_name, last_name = row["first_name"], row["last_name"]
+    return {
+        **_record_out(row, readable),
+        "salutation": row["salutation"],
+        "first_name": first_name,
+        "last_name": last_name,
+        # As Contact.full_name.
+        "full_name": " ".join(part for part in (first_name, last_name) if part),
+        "email": row["email"],
+        "other_emails": list(row["other_emails"] or []),
+        "phone": row["phone"],
+        "other_phones": list(row["other_phones"] or []),
+        "job_title": row["job_title"],
+        "account_id": row["account_id"],
+        "preferred_language": row["preferred_language"],
+        "time_zone": row["time_zone"],
+        "birthday": row["birthday"],
+        "anniversary": row["anniversary"],
+        "lifecycle_stage": row["lifecycle_stage_key"],
+        "source": row["source"],
+        "do_not_contact": row["do_not_contact"],
+    }
+
+
+def account_row_out(row: Mapping[str, Any], readable: set[str]) -> dict[str, Any]:
+    """A company row as the API shows it; money as a decimal string plus currency."""
+    revenue = row["annual_revenue"]
+    return {
+        **_record_out(row, readable),
+        "name": row["name"],
+        "domain": row["domain"],
+        "website": row["website"],
+        "industry": row["industry"],
+        "size_band": row["size_band"],
+        "annual_revenue": None if revenue is None else f"{revenue:.2f}",
+        "annual_revenue_currency": row["annual_revenue_currency"],
+        "type": row["type"],
+        "phone": row["phone"],
+        "parent_id": row["parent_id"],
+    }
+
+
+def _row_of(obj: Contact | Account, fields: tuple[str, ...]) -> dict[str, Any]:
+    row = {name: getattr(obj, name) for name in fields}
+    row["tag_names"] = [t.name for t in obj.tags.all()]
+    return row
 
 
 def contact_out(actor: User, c: Contact) -> dict[str, Any]:
     """A contact as the API shows it to ``actor``."""
-    return {
-        **_record_base(actor, c, ObjectType.CONTACT),
-        "salutation": c.salutation,
-        "first_name": c.first_name,
-        "last_name": c.last_name,
-        "full_name": c.full_name,
-        "email": c.email,
-        "other_emails": list(c.other_emails or []),
-        "phone": c.phone,
-        "other_phones": list(c.other_phones or []),
-        "job_title": c.job_title,
-        "account_id": c.account_id,
-        "preferred_language": c.preferred_language,
-        "time_zone": c.time_zone,
-        "birthday": c.birthday,
-        "anniversary": c.anniversary,
-        "lifecycle_stage": c.lifecycle_stage.key if c.lifecycle_stage is not None else None,
-        "source": c.source,
-        "do_not_contact": c.do_not_contact,
-    }
+    row = _row_of(c, selectors.CONTACT_ROW_FIELDS)
+    row["lifecycle_stage_key"] = c.lifecycle_stage.key if c.lifecycle_stage is not None else None
+    return contact_row_out(row, readable_keys(actor, ObjectType.CONTACT))
 
 
 def account_out(actor: User, a: Account) -> dict[str, Any]:
-    """A company as the API shows it to ``actor``; money as a decimal string plus currency."""
-    return {
-        **_record_base(actor, a, ObjectType.ACCOUNT),
-        "name": a.name,
-        "domain": a.domain,
-        "website": a.website,
-        "industry": a.industry,
-        "size_band": a.size_band,
-        "annual_revenue": None if a.annual_revenue is None else f"{a.annual_revenue:.2f}",
-        "annual_revenue_currency": a.annual_revenue_currency,
-        "type": a.type,
-        "phone": a.phone,
-        "parent_id": a.parent_id,
-    }
+    """A company as the API shows it to ``actor``."""
+    row = _row_of(a, selectors.ACCOUNT_ROW_FIELDS)
+    return account_row_out(row, readable_keys(actor, ObjectType.ACCOUNT))
 
 
 def note_out(n: Note) -> dict[str, Any]:
@@ -289,10 +318,10 @@ def _history(
         )
     },
 )
-def contacts_list(request: HttpRequest) -> dict[str, Any]:
+def contacts_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     filters, r = _query(request)
-    page = selectors.contact_list(
+    page = selectors.contact_rows(
         actor=actor,
         filters=filters,
         q=r.get("q"),
@@ -301,7 +330,9 @@ def contacts_list(request: HttpRequest) -> dict[str, Any]:
         cursor=r.get("cursor") or None,
         limit=r["limit"],
     )
-    return {"items": [contact_out(actor, c) for c in page.items], "next_cursor": page.next_cursor}
+    readable = readable_keys(actor, ObjectType.CONTACT)
+    items = [contact_row_out(row, readable) for row in page.items]
+    return json_response(request, {"items": items, "next_cursor": page.next_cursor})
 
 
 @router.post(
@@ -402,10 +433,10 @@ def contact_notes_create(request: HttpRequest, id: Id, payload: NoteIn) -> Statu
         )
     },
 )
-def accounts_list(request: HttpRequest) -> dict[str, Any]:
+def accounts_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     filters, r = _query(request)
-    page = selectors.account_list(
+    page = selectors.account_rows(
         actor=actor,
         filters=filters,
         q=r.get("q"),
@@ -414,7 +445,9 @@ def accounts_list(request: HttpRequest) -> dict[str, Any]:
         cursor=r.get("cursor") or None,
         limit=r["limit"],
     )
-    return {"items": [account_out(actor, a) for a in page.items], "next_cursor": page.next_cursor}
+    readable = readable_keys(actor, ObjectType.ACCOUNT)
+    items = [account_row_out(row, readable) for row in page.items]
+    return json_response(request, {"items": items, "next_cursor": page.next_cursor})
 
 
 @router.post(

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from sambandh.core.errors import ValidationError
 from sambandh.core.validation import clean_lookup_value
 
-M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ class SortKey:
 
 
 @dataclass
-class Page(Generic[M]):
-    items: list[M]
+class Page(Generic[T]):
+    items: list[T]
     next_cursor: str | None
 
 
@@ -53,8 +53,9 @@ def decode_cursor(cursor: str, sort: str, length: int) -> list[Any]:
         raise ValidationError({"cursor": [_("This cursor is not valid for this list.")]}) from exc
 
 
-def _value(obj: models.Model, column: str) -> Any:
-    value = getattr(obj, column)
+def _value(obj: Any, column: str) -> Any:
+    # A model instance, or a row of ``.values()``.
+    value = obj[column] if isinstance(obj, dict) else getattr(obj, column)
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.date):
@@ -63,13 +64,13 @@ def _value(obj: models.Model, column: str) -> Any:
 
 
 def paginate(
-    queryset: models.QuerySet[M],
+    queryset: models.QuerySet[Any, T],
     *,
     sort: SortKey,
     descending: bool,
     cursor: str | None,
     limit: int,
-) -> Page[M]:
+) -> Page[T]:
     """One page after ``cursor`` in the order of ``sort``; fetches ``limit + 1`` rows, never counts."""
     model = queryset.model
     table = model._meta.db_table

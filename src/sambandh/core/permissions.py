@@ -36,7 +36,21 @@ class ActorGrants:
     scopes: dict[tuple[str, str], str] = field(default_factory=dict)
     readable_fields: set[tuple[str, str]] = field(default_factory=set)
     writable_fields: set[tuple[str, str]] = field(default_factory=set)
-    team_ids: frozenset[int] = frozenset()
+    # The actor's teams, read on first use: an "all" scope (every administrator) never needs
+    # them, so most requests skip that query.
+    actor: User | None = field(default=None, repr=False, compare=False)
+    _team_ids: frozenset[int] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def team_ids(self) -> frozenset[int]:
+        if self._team_ids is None:
+            actor = self.actor
+            self._team_ids = (
+                frozenset(actor.teams.values_list("id", flat=True))
+                if actor is not None
+                else frozenset()
+            )
+        return self._team_ids
 
 
 _CACHE_ATTR = "_sambandh_grants"
@@ -48,20 +62,23 @@ def grants_for(actor: User) -> ActorGrants:
     if cached is not None:
         return cast(ActorGrants, cached)
     if not actor.is_authenticated or not actor.is_active:
-        grants = ActorGrants(is_admin=False)
+        grants = ActorGrants(is_admin=False, _team_ids=frozenset())
     else:
         role = actor.role if actor.role_id else None
         is_admin = actor.is_superuser or bool(role and role.is_admin)
-        grants = ActorGrants(
-            is_admin=is_admin, team_ids=frozenset(actor.teams.values_list("id", flat=True))
-        )
+        grants = ActorGrants(is_admin=is_admin, actor=actor)
         if role is not None and not is_admin:
-            for grant in Grant.objects.filter(role=role):
-                grants.scopes[(grant.object_type, grant.action)] = grant.scope
-            for fgrant in FieldGrant.objects.filter(role=role):
-                grants.readable_fields.add((fgrant.object_type, fgrant.field))
-                if fgrant.can_write:
-                    grants.writable_fields.add((fgrant.object_type, fgrant.field))
+            # Plain tuples, not model instances: this runs on every request.
+            for object_type, action, scope in Grant.objects.filter(role=role).values_list(
+                "object_type", "action", "scope"
+            ):
+                grants.scopes[(object_type, action)] = scope
+            for object_type, field_name, can_write in FieldGrant.objects.filter(
+                role=role
+            ).values_list("object_type", "field", "can_write"):
+                grants.readable_fields.add((object_type, field_name))
+                if can_write:
+                    grants.writable_fields.add((object_type, field_name))
     setattr(actor, _CACHE_ATTR, grants)
     return grants
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import connection
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
@@ -137,3 +138,26 @@ def matching_ids_sql(object_type: str, query: str) -> tuple[str, list[object]] |
         clauses.append("body ILIKE %s")
         params.append(f"%{_like_escape(term)}%")
     return f"SELECT object_id FROM {PG_TABLE} WHERE " + " AND ".join(clauses), params  # noqa: S608
+
+
+def matching_ids_after(object_type: str, query: str, *, after: int, limit: int) -> list[int] | None:
+    """Up to ``limit`` ids of ``object_type`` records matching every word of ``query``, in
+    ascending id order, all greater than ``after``. None when the query has no words.
+
+    For a top-N search: the caller walks the matches in batches and stops when it has enough,
+    so a common word costs a few index pages, not every one of its matches (the FTS5 posting
+    lists and the document table's primary key are both in id order).
+    """
+    found = matching_ids_sql(object_type, query)
+    if found is None:
+        return None
+    sql, params = found
+    start = _key(object_type, after)
+    if connection.vendor == "sqlite":
+        sql += " AND rowid > %s ORDER BY rowid LIMIT %s"
+    else:
+        sql += " AND key > %s ORDER BY key LIMIT %s"
+    args: list[Any] = [*params, start, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        return [row[0] for row in cursor.fetchall()]

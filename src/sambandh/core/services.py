@@ -524,10 +524,14 @@ def api_token_authenticate(raw: str) -> User | None:
     """The active user a token belongs to, or None."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("user", "user__role")
-        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
-        .first()
+    # key_hash is unique: a plain slice, without the ORDER BY that first() would compile in.
+    token = next(
+        iter(
+            ApiToken.objects.select_related("user", "user__role").filter(
+                key_hash=hash_token(raw), revoked_at__isnull=True
+            )[:1]
+        ),
+        None,
     )
     if token is None or not token.user.is_active:
         return None
