@@ -106,8 +106,7 @@ def test_move_and_stage_history(api: ApiClient, owner: User) -> None:
 def test_contacts_and_line_items_endpoints(api: ApiClient, owner: User) -> None:
     deal = deal_create(actor=owner, data={"name": "D"})
     contact = make_contact(owner)
-    response = api.call(
-        "put",
+    response = api.post(
         f"/deals/{deal.pk}/contacts",
         {"contacts": [{"contact_id": contact.pk, "role": "decision_maker"}], "version": 1},
     )
@@ -115,8 +114,7 @@ def test_contacts_and_line_items_endpoints(api: ApiClient, owner: User) -> None:
     assert api.get(f"/deals/{deal.pk}/contacts").json() == [
         {"contact_id": contact.pk, "name": str(contact), "role": "decision_maker"}
     ]
-    response = api.call(
-        "put",
+    response = api.post(
         f"/deals/{deal.pk}/line-items",
         {"items": [{"description": "Setup", "unit_price": "999"}], "version": 2},
     )
@@ -125,9 +123,7 @@ def test_contacts_and_line_items_endpoints(api: ApiClient, owner: User) -> None:
     assert [(i["description"], i["quantity"], i["unit_price"]) for i in items] == [
         ("Setup", "1.00", "999.00")
     ]
-    bad = api.call(
-        "put", f"/deals/{deal.pk}/line-items", {"items": [{"unit_price": "-3"}], "version": 3}
-    )
+    bad = api.post(f"/deals/{deal.pk}/line-items", {"items": [{"unit_price": "-3"}], "version": 3})
     assert bad.status_code == 400
     assert set(bad.json()["fields"]) == {"line_items.0.unit_price", "line_items.0.description"}
 
@@ -148,8 +144,7 @@ def test_list_filters_and_keyset_pages(api: ApiClient, owner: User) -> None:
             )
         )
     deal_move_stage(actor=owner, deal=made[0], stage=stage("Won"), version=1)
-    api.call(
-        "put",
+    api.post(
         f"/deals/{made[3].pk}/contacts",
         {"contacts": [{"contact_id": contact.pk}], "version": 1},
     )

@@ -14,10 +14,10 @@ from django.utils import timezone
 from sambandh.core.models import ExchangeRate, User
 from sambandh.sales.models import Deal, DealContact, DealLineItem, Stage
 from sambandh.sales.services.deals import deal_create
-from tests.factories import make_account, make_contact
+from tests.factories import make_contact
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 def stage(label: str) -> Stage:
@@ -43,10 +43,10 @@ def test_list_shows_visible_deals_and_filters(owner: User, outsider: User) -> No
     html = client.get(reverse("sales:deal_list")).content.decode()
     assert "Mine open" in html and "Mine won" in html
     assert "Theirs" not in html
-    rows = client.get(reverse("sales:deal_list") + "?status=won", **HTMX).content.decode()
+    rows = client.get(reverse("sales:deal_list") + "?status=won", headers=HTMX).content.decode()
     assert "Mine won" in rows and "Mine open" not in rows
     assert won.closed_on == timezone.localdate()
-    bad = client.get(reverse("sales:deal_list") + "?close_month=soon", **HTMX)
+    bad = client.get(reverse("sales:deal_list") + "?close_month=soon", headers=HTMX)
     assert bad.status_code == 400
     assert "Enter a month as YYYY-MM." in bad.content.decode()
 
@@ -145,17 +145,19 @@ def test_people_and_lines_sections_add_and_remove(owner: User) -> None:
     client = signed_in(owner)
     url = reverse("sales:deal_contacts", args=[deal.pk])
     response = client.post(
-        url, {"version": "1", "contact_id": str(contact.pk), "role": "user"}, **HTMX
+        url, {"version": "1", "contact_id": str(contact.pk), "role": "user"}, headers=HTMX
     )
     assert response.status_code == 200
     assert list(DealContact.objects.values_list("contact_id", "role")) == [(contact.pk, "user")]
-    response = client.post(url, {"version": "2", "remove": str(contact.pk)}, **HTMX)
+    response = client.post(url, {"version": "2", "remove": str(contact.pk)}, headers=HTMX)
     assert DealContact.objects.count() == 0
     lines = reverse("sales:deal_line_items", args=[deal.pk])
-    bad = client.post(lines, {"version": "3", "unit_price": "x"}, **HTMX)
+    bad = client.post(lines, {"version": "3", "unit_price": "x"}, headers=HTMX)
     assert bad.status_code == 400
     assert 'data-testid="line-errors"' in bad.content.decode()
-    ok = client.post(lines, {"version": "3", "description": "Setup", "unit_price": "500"}, **HTMX)
+    ok = client.post(
+        lines, {"version": "3", "description": "Setup", "unit_price": "500"}, headers=HTMX
+    )
     assert ok.status_code == 200
     assert list(DealLineItem.objects.values_list("description", "unit_price")) == [
         ("Setup", Decimal("500.00"))
@@ -170,7 +172,7 @@ def test_board_move_returns_the_board_with_new_totals(owner: User) -> None:
     response = client.post(
         reverse("sales:deal_move", args=[deal.pk]),
         {"stage_id": str(stage("Proposal").pk), "version": "1", "from": "board", "board_query": ""},
-        **HTMX,
+        headers=HTMX,
     )
     assert response.status_code == 200
     assert "boardChanged" in response["HX-Trigger"]
@@ -185,7 +187,7 @@ def test_board_move_to_lost_asks_for_the_reason_in_the_dialog(owner: User) -> No
     client = signed_in(owner)
     url = reverse("sales:deal_move", args=[deal.pk])
     response = client.post(
-        url, {"stage_id": str(stage("Lost").pk), "version": "1", "from": "board"}, **HTMX
+        url, {"stage_id": str(stage("Lost").pk), "version": "1", "from": "board"}, headers=HTMX
     )
     assert response.status_code == 400
     assert response["HX-Retarget"] == "#board-dialog-body"
@@ -200,7 +202,7 @@ def test_board_move_to_lost_asks_for_the_reason_in_the_dialog(owner: User) -> No
             "from": "board",
             "lost_reason": "Price",
         },
-        **HTMX,
+        headers=HTMX,
     )
     assert response.status_code == 200
     deal.refresh_from_db()
@@ -244,9 +246,13 @@ def test_board_filters_by_owner_and_close_month(owner: User, teammate: User) -> 
     deal_create(actor=owner, data={"name": "March", "expected_close_on": "2026-03-10"})
     deal_create(actor=teammate, data={"name": "April", "expected_close_on": "2026-04-10"})
     client = signed_in(owner)
-    html = client.get(reverse("sales:board") + "?close_month=2026-03", **HTMX).content.decode()
+    html = client.get(
+        reverse("sales:board") + "?close_month=2026-03", headers=HTMX
+    ).content.decode()
     assert "March" in html and "April" not in html
-    html = client.get(reverse("sales:board") + f"?owner={teammate.pk}", **HTMX).content.decode()
+    html = client.get(
+        reverse("sales:board") + f"?owner={teammate.pk}", headers=HTMX
+    ).content.decode()
     assert "April" in html and "March" not in html
 
 
@@ -263,7 +269,7 @@ def test_board_column_more_link_loads_the_next_cards(owner: User) -> None:
     response = signed_in(owner).get(
         reverse("sales:board_column", args=[column.stage.pk])
         + f"?pipeline={pipeline.pk}&cursor={column.more_url_cursor}",
-        **HTMX,
+        headers=HTMX,
     )
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="deal-card"') == 1

@@ -117,8 +117,9 @@ def form_data(post: QueryDict, deal: Deal | None) -> dict[str, Any]:
         if stage is not None:
             data["pipeline_id"] = stage.pipeline_id
     data.update({k: (v if v != "" else None) for k, v in values.items()})
-    if data.get("currency") is None and deal is None:
-        data.pop("currency")
+    if deal is None:
+        # A new deal: what is left empty takes the service's default.
+        data = {k: v for k, v in data.items() if v is not None or k == "name"}
     if deal is not None:
         before = initial(deal)
         data = {

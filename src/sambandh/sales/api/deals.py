@@ -290,7 +290,7 @@ def deals_contacts(request: HttpRequest, id: Id) -> list[dict[str, Any]]:
     return [contact_role_out(c) for c in selectors.deal_contacts(actor=actor, deal=deal)]
 
 
-@router.put(
+@router.post(
     "/deals/{id}/contacts",
     response={200: DealDetailOut, **ERRORS},
     summary="Replace the people on a deal",
@@ -317,7 +317,7 @@ def deals_line_items(request: HttpRequest, id: Id) -> list[dict[str, Any]]:
     return [line_item_out(li) for li in selectors.deal_line_items(deal=deal)]
 
 
-@router.put(
+@router.post(
     "/deals/{id}/line-items",
     response={200: DealDetailOut, **ERRORS},
     summary="Replace a deal's line items",
