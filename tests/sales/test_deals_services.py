@@ -357,3 +357,32 @@ def test_delete_removes_the_deal_and_audits(owner):
         object_type="deal", object_id=str(pk), action="delete"
     ).exists()
     assert OutboxEvent.objects.filter(name="deal.deleted", object_id=str(pk)).exists()
+
+
+def test_winning_creates_the_order_in_the_same_transaction_once(owner):
+    from sambandh.sales.models import Order
+
+    deal = deal_create(
+        actor=owner,
+        data={
+            "name": "Order me",
+            "amount": "1000",
+            "line_items": [{"description": "Box", "quantity": "2", "unit_price": "500"}],
+        },
+    )
+    deal = deal_move_stage(actor=owner, deal=deal, stage=stage("Won"), version=1)
+    order = Order.objects.get(deal=deal)
+    assert order.currency == "INR"
+    assert list(order.lines.values_list("description", flat=True)) == ["Box"]
+    # Reopened and won again: still the one order.
+    deal = deal_move_stage(actor=owner, deal=deal, stage=stage("Proposal"), version=deal.version)
+    deal_move_stage(actor=owner, deal=deal, stage=stage("Won"), version=deal.version)
+    assert Order.objects.filter(deal=deal).count() == 1
+
+
+def test_a_deal_created_won_gets_its_order_and_won_event(owner):
+    from sambandh.sales.models import Order
+
+    deal = deal_create(actor=owner, data={"name": "Won already", "stage_id": stage("Won").pk})
+    assert Order.objects.filter(deal=deal).count() == 1
+    assert events(deal) == ["deal.created", "deal.won"]

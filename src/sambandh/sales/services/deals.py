@@ -51,6 +51,7 @@ from sambandh.sales.models import (
     Stage,
     Territory,
 )
+from sambandh.sales.services.orders import order_create_from_deal
 
 # What ``deal_create`` and ``deal_update`` accept. ``contacts`` and ``line_items`` only on
 # create (later through ``deal_set_contacts`` and ``deal_line_items_set``).
@@ -363,17 +364,7 @@ def _require_lost_reason(stage: Stage, reason: str) -> None:
 
 def _win_side_effects(actor: User, deal: Deal) -> None:
     """A won deal becomes an order (purchase history), in the same transaction."""
-    from sambandh.sales.models import Order
-
-    if Order.objects.filter(deal=deal).exists():
-        return
-    try:
-        from sambandh.sales.services import orders
-    except ImportError:  # pragma: no cover - the orders module lands with the catalogue work
-        return
-    create = getattr(orders, "order_create_from_deal", None)
-    if create is not None:
-        create(actor=actor, deal=deal)
+    order_create_from_deal(actor=actor, deal=deal)
 
 
 def _emit_closing(actor: User, deal: Deal, old_stage: Stage | None) -> None:
