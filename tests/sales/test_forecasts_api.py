@@ -132,6 +132,28 @@ def test_an_upload_without_a_file_is_a_400(admin):
     api = client_for(admin)
     response = api.client.post(BASE + "/exchange-rates/import", data={}, headers=api.headers)
     assert response.status_code == 400
+    assert response.json()["fields"] == {"file": ["Choose a CSV file."]}
+
+
+def test_the_csv_may_come_as_json_text_or_a_text_csv_body(admin):
+    api = client_for(admin)
+    as_json = api.post("/exchange-rates/import", {"csv": "currency,date,rate\nUSD,2025-01-01,80\n"})
+    assert as_json.json() == {"created": 1, "updated": 0, "unchanged": 0}
+    as_text = api.client.post(
+        BASE + "/exchange-rates/import",
+        data=b"currency,date,rate\nUSD,2025-01-01,81\n",
+        content_type="text/csv",
+        headers=api.headers,
+    )
+    assert as_text.json() == {"created": 0, "updated": 1, "unchanged": 0}
+    assert _rates() == [("USD", "2025-01-01", "81")]
+
+
+@pytest.mark.parametrize("body", [{"csv": 1}, {"text": "x"}, [], {"csv": "a", "b": 1}])
+def test_a_json_import_needs_exactly_the_csv_text(admin, body):
+    response = client_for(admin).post("/exchange-rates/import", body)
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"csv": ["Send the file's text as csv."]}
 
 
 def test_an_empty_upload_is_a_400_saying_so(admin):

@@ -4,16 +4,20 @@ service, shape the response. Money is a decimal string in the base currency."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import File, Query, Router, Schema, Status, UploadedFile
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from sambandh.core.api import actor_of
-from sambandh.core.models import ExchangeRate
+from sambandh.core.errors import ValidationError
+from sambandh.core.models import Action, ExchangeRate, ObjectType
 from sambandh.core.money import base_currency
+from sambandh.core.permissions import require
 from sambandh.core.rates import exchange_rate_delete, exchange_rate_set, exchange_rates_load_csv
 from sambandh.core.schemas import ERRORS, Id, In
 from sambandh.sales.selectors import forecasts as selectors
@@ -152,19 +156,66 @@ def exchange_rates_set(request: HttpRequest, payload: RateIn) -> dict[str, Any]:
     return rate_out(rate)
 
 
+_IMPORT_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"csv": {"type": "string", "description": "The file's text."}},
+                "required": ["csv"],
+                "additionalProperties": False,
+            }
+        },
+        "text/csv": {"schema": {"type": "string"}},
+    },
+}
+
+
+def _uploaded_csv(request: HttpRequest) -> Any:
+    """The CSV of an import: a multipart ``file``, a JSON ``{"csv": "..."}`` or a text/csv body."""
+    content_type = (request.content_type or "").lower()
+    if content_type.startswith("multipart/form-data"):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"file": [_("Choose a CSV file.")]})
+        return upload
+    if content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValidationError({"csv": [_("Enter text.")]}) from exc
+        if not isinstance(body, dict) or set(body) != {"csv"} or not isinstance(body["csv"], str):
+            raise ValidationError({"csv": [_("Send the file's text as csv.")]})
+        return body["csv"].encode("utf-8", "replace")
+    return request.body
+
+
 @router.post(
     "/exchange-rates/import",
     response={200: RateImportOut, **ERRORS},
     tags=["exchange rates"],
     summary="Load exchange rates from CSV",
     description=(
-        "Multipart upload, field `file`: UTF-8 CSV with the header `currency,date,rate` and "
-        "ISO dates. All or nothing: if any row is bad, nothing is written and the 400's "
-        "`fields` name each problem as `<line>.<field>` (the header is line 1)."
+        'The CSV as a multipart `file`, a JSON `{"csv": "..."}` or a `text/csv` body: '
+        "UTF-8, header `currency,date,rate`, ISO dates. All or nothing: if any row is bad, "
+        "nothing is written and the 400's `fields` name each problem as `<line>.<field>` "
+        "(the header is line 1)."
     ),
+    openapi_extra={"requestBody": _IMPORT_BODY},
 )
-def exchange_rates_import(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
-    result = exchange_rates_load_csv(actor=actor_of(request), file=file)
+def exchange_rates_import(request: HttpRequest) -> dict[str, Any]:
+    actor = actor_of(request)
+    # Refuse before reading the upload: a caller who may not import learns nothing about it.
+    require(actor, ObjectType.EXCHANGE_RATE, Action.CREATE)
+    result = exchange_rates_load_csv(actor=actor, file=_uploaded_csv(request))
     return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
 
 
