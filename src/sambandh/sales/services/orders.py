@@ -238,10 +238,15 @@ def _order_fingerprint(values: dict[str, Any], lines: list[OrderLine]) -> dict[s
                 [
                     line.product_id,
                     line.description,
-                    Decimal(line.quantity),
-                    Decimal(line.unit_price),
-                    Decimal(line.discount_percent),
-                    Decimal(line.tax_rate),
+                    *(
+                        f"{Decimal(v):.2f}"
+                        for v in (
+                            line.quantity,
+                            line.unit_price,
+                            line.discount_percent,
+                            line.tax_rate,
+                        )
+                    ),
                 ]
                 for line in lines
             ],
