@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from sambandh.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from sambandh.core.models import AuditEntry, OutboxEvent, User
-from sambandh.sales.models import PriceBook, Product, Quote, QuoteLine
+from sambandh.sales.models import Deal, PriceBook, Product, Quote, QuoteLine
 from sambandh.sales.services.catalog import (
     price_book_entry_set,
     product_create,
@@ -46,7 +47,7 @@ def product(admin: User) -> Product:
     return product
 
 
-def _deal(owner: User, product: Product, **extra: object) -> object:
+def _deal(owner: User, product: Product, **extra: Any) -> Deal:
     return make_deal(
         owner,
         line_items=[
