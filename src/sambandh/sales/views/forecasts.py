@@ -80,7 +80,7 @@ def period_label(period: selectors.Period, kind: str) -> str:
             "quarter": (period.start.month - 1) // 3 + 1,
             "year": period.start.year,
         }
-    return formats.date_format(period.start, "M Y")
+    return formats.date_format(period.start, "F Y")
 
 
 def _nice_ceiling(value: Decimal) -> Decimal:
