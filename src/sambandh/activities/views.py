@@ -22,7 +22,7 @@ from sambandh.activities.services.cleaning import user_zone
 from sambandh.activities.timeline import TimelinePage, timeline
 from sambandh.contacts import selectors as contact_selectors
 from sambandh.contacts.models import Account, Contact
-from sambandh.core.errors import ValidationError
+from sambandh.core.errors import PermissionDenied, ValidationError
 from sambandh.core.models import Action, ObjectType, User
 from sambandh.core.permissions import get_visible, has_grant, in_scope
 from sambandh.sales.models import Deal
@@ -98,7 +98,7 @@ def panel_context(
         "quick_kinds": QUICK_KINDS,
         "form_kind": form_kind,
         "errors": errors or {},
-        "values": values or {},
+        "values": values if values is not None else {"time_zone": str(user_zone(actor))},
         "priorities": Priority.choices,
         "directions": Direction.choices,
         "outcomes": CallOutcome.choices,
@@ -146,6 +146,8 @@ def quick_create(request: HtmxRequest, parent: str, pk: int, kind: str) -> HttpR
         raise Http404
     actor = actor_of(request)
     obj = get_parent(actor, parent, pk)
+    if not has_grant(actor, ObjectType.ACTIVITY, Action.CREATE):
+        raise PermissionDenied()
     if request.method == "GET":
         context = panel_context(actor, obj, form_kind=kind)
         return render(request, "activities/form_page.html", context)
@@ -210,8 +212,8 @@ def _back(request: HtmxRequest, activity: Activity) -> HttpResponse:
     return redirect(target)
 
 
-@require_http_methods(["POST"])
 @page_view
+@require_http_methods(["POST"])
 def activity_complete(request: HtmxRequest, pk: int) -> HttpResponse:
     """Complete a task (or mark a meeting held) with one click."""
     actor = actor_of(request)
@@ -220,8 +222,8 @@ def activity_complete(request: HtmxRequest, pk: int) -> HttpResponse:
     return _back(request, activity)
 
 
-@require_http_methods(["POST"])
 @page_view
+@require_http_methods(["POST"])
 def reminder_dismiss(request: HtmxRequest, pk: int) -> HttpResponse:
     """Dismiss a reminder; htmx removes it from the list."""
     actor = actor_of(request)
