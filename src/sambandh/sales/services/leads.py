@@ -439,6 +439,7 @@ def lead_qualify(
     from sambandh.sales.services.deals import deal_create
 
     require(actor, ObjectType.CONTACT, Action.UPDATE, contact)
+    require(actor, ObjectType.DEAL, Action.CREATE)
     if not isinstance(deal, dict):
         raise ValidationError({"deal": [_("Enter an object.")]})
     unknown = sorted(set(deal) - set(DEAL_KEYS))

@@ -84,10 +84,18 @@ def clean_position(value: Any) -> int:
     return number
 
 
+def _is_id(value: Any) -> bool:
+    """A positive 64-bit id as an int or a string of digits (anything else is a 400)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return False
+    text = str(value)
+    return text.isascii() and text.isdigit() and 0 < int(text) < 2**63
+
+
 def clean_user_id(value: Any) -> int | None:
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not str(value).isdigit():
+    if not _is_id(value):
         raise ValueError(_("Choose an active user."))
     if not User.objects.filter(pk=int(value), is_active=True).exists():
         raise ValueError(_("Choose an active user."))
@@ -97,7 +105,7 @@ def clean_user_id(value: Any) -> int | None:
 def clean_team_id(value: Any) -> int | None:
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not str(value).isdigit():
+    if not _is_id(value):
         raise ValueError(_("Choose an existing team."))
     if not Team.objects.filter(pk=int(value)).exists():
         raise ValueError(_("Choose an existing team."))
@@ -242,7 +250,7 @@ def _territory_cleaners() -> dict[str, Cleaner]:
     def parent(value: Any) -> int | None:
         if value in (None, ""):
             return None
-        if isinstance(value, bool) or not str(value).isdigit():
+        if not _is_id(value):
             raise ValueError(_("Choose an existing territory."))
         if not Territory.objects.filter(pk=int(value)).exists():
             raise ValueError(_("Choose an existing territory."))
