@@ -487,7 +487,8 @@ def deal_move(request: HtmxRequest, pk: int) -> HttpResponse:
         except (ValidationError, Conflict) as exc:
             status = exc.status
             errors = dict(exc.fields) if isinstance(exc, ValidationError) else {}
-            errors.setdefault("", []).insert(0, exc.message)
+            if not errors:
+                errors[""] = [exc.message]
         else:
             if source == "board" and wants_fragment(request):
                 context = _board_context(actor, QueryDict(board_query))
