@@ -228,20 +228,25 @@ def forecast_queryset(
         output_field=models.DateField(),
     )
     trunc = TruncQuarter if period == "quarter" else TruncMonth
-    weighted = models.ExpressionWrapper(
-        models.F("amount") * models.F("probability") * models.F("fx"), output_field=_AMOUNT
+    # One expression per deal, so the rate subquery runs as few times as possible: won deals
+    # count in full (x100, like a 100% probability), open ones weighted; divide by 100 later.
+    factor = models.Case(
+        models.When(won_q, then=models.Value(100)),
+        default=models.F("probability"),
+        output_field=models.IntegerField(),
     )
-    full = models.ExpressionWrapper(models.F("amount") * models.F("fx"), output_field=_AMOUNT)
+    value = models.ExpressionWrapper(
+        models.F("amount") * factor * models.F("fx"), output_field=_AMOUNT
+    )
     rows: models.QuerySet[Any] = (
         deals.filter(in_open | in_won)
         .annotate(on=on)
         .annotate(fx=conversion_rate("on", base=base), bucket=trunc("on"))
         .values("bucket", _GROUP_FIELD[group_by], "forecast_category", "stage__is_won")
         .annotate(
-            weighted=models.Sum(weighted),
-            full=models.Sum(full),
+            total=models.Sum(value),
+            converted=models.Count(value),
             deals=models.Count("id"),
-            missing=models.Count("id", filter=models.Q(fx__isnull=True)),
         )
         .order_by()
     )
@@ -304,15 +309,14 @@ def forecast(
             {c: Decimal(0) for c in ("pipeline", "best_case", "commit", "won")}
             | {"open_deals": 0, "won_deals": 0, "missing_rates": 0},
         )
-        weighted = Decimal(str(row["weighted"])) if row["weighted"] is not None else Decimal(0)
-        full = Decimal(str(row["full"])) if row["full"] is not None else Decimal(0)
+        amount = Decimal(str(row["total"])) / 100 if row["total"] is not None else Decimal(0)
         if row["stage__is_won"]:
-            acc["won"] += full
+            acc["won"] += amount
             acc["won_deals"] += row["deals"]
         else:
-            acc[row["forecast_category"]] += weighted / 100
+            acc[row["forecast_category"]] += amount
             acc["open_deals"] += row["deals"]
-        acc["missing_rates"] += row["missing"]
+        acc["missing_rates"] += row["deals"] - row["converted"]
     periods = _periods(start, end, period)
     labels = _group_labels(group_by, (g for _p, g in raw if g is not None))
     group_ids = sorted(
