@@ -124,8 +124,9 @@ def order_time(order: Order) -> dt.datetime:
 
 
 def _activities(actor: User, parent: Parent, cursor: Cursor | None, n: int) -> list[TimelineItem]:
-    qs = activity_queryset(actor).filter(**{_object_type(parent): parent})
-    qs = _after(qs, "occurred_at", ACTIVITY, cursor).order_by("-occurred_at", "-id")
+    # Only the owner is shown: the parents' wide rows are not needed on their own timeline.
+    qs = activity_queryset(actor).select_related(None).select_related("owner")
+    qs = _after(qs.filter(**{_object_type(parent): parent}), "occurred_at", ACTIVITY, cursor).order_by("-occurred_at", "-id")
     return [TimelineItem(ACTIVITY, a.occurred_at, a.pk, a) for a in qs[:n]]
 
 
