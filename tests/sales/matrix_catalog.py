@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.urls import reverse
+from django.utils import timezone
+
 from sambandh.core.models import User
 from sambandh.sales.models import (
     Order,
@@ -93,7 +96,7 @@ def _api_body(method: str, path: str, t: Targets, actor: User) -> dict[str, Any]
     if tail in {"/quotes/{id}/accept", "/quotes/{id}/reject"}:
         # Only a sent quote can be accepted or rejected: put the target in that state.
         Quote.objects.filter(pk=t.quote.pk).update(
-            status="sent", issued_on=dt.date.today(), valid_until=dt.date(2999, 1, 1)
+            status="sent", issued_on=timezone.localdate(), valid_until=dt.date(2999, 1, 1)
         )
     bodies: dict[str, dict[str, Any]] = {
         "/products": {"sku": "NEW-1", "name_en": "New product"},
@@ -128,6 +131,50 @@ def _api_body(method: str, path: str, t: Targets, actor: User) -> dict[str, Any]
     return bodies[tail]
 
 
+# url name: expected GET status per role (ROLES order).
+HTML_GET_MATRIX: dict[str, str] = {
+    "sales:product_list": "200 200 200 200 200 200",
+    "sales:quote_create": "200 200 404 403 403 403",
+    "sales:quote_detail": "200 200 404 200 200 200",
+    "sales:quote_pdf": "200 200 404 200 200 200",
+    "sales:quote_transition": "405 405 405 405 405 405",
+    "sales:order_list": "200 200 200 200 200 200",
+    "sales:order_detail": "200 200 404 200 200 200",
+}
+# url name: expected status of a valid POST per role.
+HTML_POST_MATRIX: dict[str, str] = {
+    "sales:quote_create": "302 302 404 403 403 403",
+    "sales:quote_transition": "302 302 404 403 403 403",
+}
+
+
+def _html_views() -> list[tuple[str, str]]:
+    views = [(name, reverse(name)) for name in ("sales:product_list", "sales:order_list")]
+    for name in (
+        "sales:quote_create",
+        "sales:quote_detail",
+        "sales:quote_pdf",
+        "sales:order_detail",
+    ):
+        views.append((name, reverse(name, args=[1])))
+    views.append(("sales:quote_transition", reverse("sales:quote_transition", args=[1, "send"])))
+    return views
+
+
+def _html_url(name: str, path: str, t: Targets) -> str:
+    target = {
+        "sales:quote_create": t.catalog_deal,
+        "sales:order_detail": t.order,
+    }.get(name, t.quote if "quote" in name else None)
+    return path if target is None else path.replace("/1/", f"/{target.pk}/")
+
+
+def _html_form(name: str, t: Targets) -> dict[str, Any]:
+    if name == "sales:quote_transition":
+        return {"version": str(t.quote.version)}
+    return {"discount_percent": "5"}
+
+
 PART = MatrixPart(
     name="catalogue, quotes and orders",
     api=API_MATRIX,
@@ -139,6 +186,11 @@ PART = MatrixPart(
         (f"{API}/orders/", "order"),
     ],
     api_body=_api_body,
+    html_get=HTML_GET_MATRIX,
+    html_post=HTML_POST_MATRIX,
+    html_views=_html_views,
+    html_url=_html_url,
+    html_form=_html_form,
     make_targets=_make_targets,
     state_models=[Product, PriceBook, PriceBookEntry, Quote, QuoteLine, Order, OrderLine],
 )

@@ -239,7 +239,7 @@ def purchase_history(*, actor: User, obj: Contact | Account) -> PurchaseHistory:
     conversion_rate = getattr(money, "conversion_rate", None)
     aggregates: dict[str, Any] = {
         "n": Count("id"),
-        "total": Sum("total"),
+        "amount": Sum("total"),
         "last": Max("ordered_on"),
     }
     if base_amount is not None and conversion_rate is not None:
@@ -262,7 +262,7 @@ def purchase_history(*, actor: User, obj: Contact | Account) -> PurchaseHistory:
         count=sum(int(r["n"]) for r in rows),
         last_purchase_on=max((r["last"] for r in rows if r["last"]), default=None),
         per_currency=[
-            CurrencyTotal(str(r["currency"]), Decimal(r["total"] or 0), int(r["n"]))
+            CurrencyTotal(str(r["currency"]), Decimal(r["amount"] or 0), int(r["n"]))
             for r in sorted(rows, key=lambda r: str(r["currency"]))
         ],
         base_currency=base,
