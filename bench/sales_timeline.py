@@ -144,7 +144,9 @@ def _build(admin: Any, activities: int, label: str) -> Any:
     from sambandh.contacts.services import contact_create
     from sambandh.sales.models import Deal, DealContact, DealStageChange, Order, Pipeline
 
-    contact = contact_create(actor=admin, data={"first_name": label, "email": f"{label}@example.com"})
+    contact = contact_create(
+        actor=admin, data={"first_name": label, "email": f"{label}@example.com"}
+    )
     batch: list[Activity] = []
     for i in range(activities):
         batch.append(
@@ -195,7 +197,9 @@ def _build(admin: Any, activities: int, label: str) -> Any:
     return contact
 
 
-def _raw_page(contact_id: int, cursor: tuple[dt.datetime, str, int] | None) -> list[tuple[Any, ...]]:
+def _raw_page(
+    contact_id: int, cursor: tuple[dt.datetime, str, int] | None
+) -> list[tuple[Any, ...]]:
     """The same page with plain SQL: one query per source after the cursor, merged in Python."""
     from django.db import connection
 
@@ -371,7 +375,9 @@ def _measure(args: argparse.Namespace) -> int:
     results += _compare("first page", client, big.pk, None, None)
     results += _compare("deep page", client, big.pk, deep_cursor, raw_cursor)
     results.append(
-        _result("first page queries", float(big_first), "queries", float(small_first), target_ratio=1)
+        _result(
+            "first page queries", float(big_first), "queries", float(small_first), target_ratio=1
+        )
     )
     results.append(
         _result("deep page queries", float(big_deep), "queries", float(small_deep), target_ratio=1)

@@ -52,7 +52,9 @@ def _make_targets(t: Targets) -> None:
             "reminder_at": "2020-01-01T09:00:00+00:00",
         },
     )
-    done = services.task_create(actor=admin, data={"subject": "Done task", "contact_id": contact.pk})
+    done = services.task_create(
+        actor=admin, data={"subject": "Done task", "contact_id": contact.pk}
+    )
     done = services.task_complete(actor=admin, activity=done)
     meeting = services.meeting_schedule(
         actor=admin,

@@ -13,18 +13,27 @@ from tests.factories import make_account, make_contact
 def test_each_kind_is_created_through_its_own_endpoint(owner) -> None:
     contact = make_contact(owner, email="ravi@example.in")
     api = client_for(owner)
-    task = api.post("/tasks", {"subject": "Send brochure", "contact_id": contact.pk, "due_at": "2030-01-02T10:00"})
+    task = api.post(
+        "/tasks",
+        {"subject": "Send brochure", "contact_id": contact.pk, "due_at": "2030-01-02T10:00"},
+    )
     assert task.status_code == 201, task.content
     assert task.json()["kind"] == "task"
     assert task.json()["due_at"] == "2030-01-02T04:30:00Z"
     call = api.post(
         "/calls",
-        {"subject": "Intro", "contact_id": contact.pk, "duration_seconds": 300, "outcome": "connected"},
+        {
+            "subject": "Intro",
+            "contact_id": contact.pk,
+            "duration_seconds": 300,
+            "outcome": "connected",
+        },
     )
     assert call.status_code == 201
     assert call.json()["status"] == "done"
     email = api.post(
-        "/emails", {"subject": "Re: pricing", "contact_id": contact.pk, "email_to": ["ravi@example.in"]}
+        "/emails",
+        {"subject": "Re: pricing", "contact_id": contact.pk, "email_to": ["ravi@example.in"]},
     )
     assert email.status_code == 201
     assert email.json()["email_to"] == ["ravi@example.in"]
@@ -118,7 +127,7 @@ def test_the_list_filters_and_pages(owner, teammate) -> None:
         assert response.status_code == 200, response.content
         return [a["id"] for a in response.json()["items"]]
 
-    assert ids("kind=task&owner_id=%d&sort=due_at" % owner.pk) == [t1.pk, t2.pk]
+    assert ids(f"kind=task&owner_id={owner.pk}&sort=due_at") == [t1.pk, t2.pk]
     assert ids(f"contact_id={other.pk}") == [call.pk]
     assert ids("status=done") == [call.pk]
     assert set(ids("kind=task")) == {t1.pk, t2.pk, mine_teammate.pk}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
+from typing import Any
 
 import icalendar
 import pytest
@@ -18,7 +18,7 @@ NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 
 
-def _event(body: bytes) -> tuple[icalendar.Calendar, icalendar.Event]:
+def _event(body: bytes) -> tuple[icalendar.Calendar, Any]:
     calendar = icalendar.Calendar.from_ical(body)
     events = calendar.walk("VEVENT")
     assert len(events) == 1
@@ -119,8 +119,8 @@ def test_each_attendee_sees_the_right_wall_clock_time(owner, starts, ends, expec
     end = event.decoded("DTEND")
     assert len(event["ATTENDEE"]) == 3
     for zone, (local_start, local_end) in expected.items():
-        assert start.astimezone(zone).replace(tzinfo=None) == dt.datetime(*local_start)
-        assert end.astimezone(zone).replace(tzinfo=None) == dt.datetime(*local_end)
+        assert start.astimezone(zone).timetuple()[:5] == local_start
+        assert end.astimezone(zone).timetuple()[:5] == local_end
     by_email = {a.email: zoneinfo.ZoneInfo(a.time_zone) for a in meeting.attendees.all()}
     assert by_email == {
         "ravi@example.in": KOLKATA,

@@ -67,7 +67,9 @@ def test_a_parent_the_actor_cannot_see_is_not_found(owner, outsider) -> None:
 def test_unknown_fields_and_bad_values_are_reported_per_field(owner) -> None:
     contact = make_contact(owner)
     with pytest.raises(ValidationError) as exc:
-        services.task_create(actor=owner, data={"subject": "x", "contact_id": contact.pk, "colour": 1})
+        services.task_create(
+            actor=owner, data={"subject": "x", "contact_id": contact.pk, "colour": 1}
+        )
     assert exc.value.fields == {"colour": ["Unknown field."]}
     with pytest.raises(ValidationError) as exc:
         services.task_create(
@@ -88,7 +90,9 @@ def test_a_meeting_must_end_after_it_starts_in_a_real_time_zone(owner) -> None:
     contact = make_contact(owner)
     before = _state()
     with pytest.raises(ValidationError) as exc:
-        make_meeting(owner, contact_id=contact.pk, starts_at="2030-01-15T10:00", ends_at="2030-01-15T09:00")
+        make_meeting(
+            owner, contact_id=contact.pk, starts_at="2030-01-15T10:00", ends_at="2030-01-15T09:00"
+        )
     assert exc.value.fields == {"ends_at": ["The end must be after the start."]}
     with pytest.raises(ValidationError) as exc:
         make_meeting(owner, contact_id=contact.pk, time_zone="Mars/Olympus")
@@ -117,7 +121,9 @@ def test_a_call_is_done_when_logged_and_shows_on_the_contacts_company(owner) -> 
     assert _events(call) == ["activity.created", "call.logged"]
 
 
-def test_owners_may_only_be_assigned_within_reach(owner, teammate, outsider, manager, north) -> None:
+def test_owners_may_only_be_assigned_within_reach(
+    owner, teammate, outsider, manager, north
+) -> None:
     contact = make_contact(owner)
     with pytest.raises(ValidationError) as exc:
         make_task(owner, contact_id=contact.pk, owner_id=outsider.pk, team_id=None)
@@ -174,7 +180,9 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(owner) -> None:
 def test_fields_of_another_kind_are_refused(owner) -> None:
     call = make_call(owner, contact_id=make_contact(owner).pk)
     with pytest.raises(ValidationError) as exc:
-        services.activity_update(actor=owner, activity=call, data={"due_at": "2030-01-01T00:00"}, version=1)
+        services.activity_update(
+            actor=owner, activity=call, data={"due_at": "2030-01-01T00:00"}, version=1
+        )
     assert exc.value.fields == {"due_at": ["Unknown field."]}
     with pytest.raises(ValidationError):
         services.task_update(actor=owner, activity=call, data={"subject": "x"}, version=1)
@@ -193,7 +201,11 @@ def test_a_meeting_change_raises_the_invite_sequence_and_keeps_answers(owner, te
     meeting = make_meeting(
         owner,
         contact_id=contact.pk,
-        attendees=[{"contact_id": contact.pk}, {"user_id": teammate.pk}, {"email": "x@example.org"}],
+        attendees=[
+            {"contact_id": contact.pk},
+            {"user_id": teammate.pk},
+            {"email": "x@example.org"},
+        ],
     )
     assert meeting.ical_uid.endswith("@sambandh")
     assert meeting.ical_sequence == 0

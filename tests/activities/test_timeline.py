@@ -144,7 +144,9 @@ def test_a_forged_cursor_is_a_clear_error(owner) -> None:
 
 
 @pytest.mark.parametrize("size", [5, 200])
-def test_the_query_count_does_not_grow_with_the_timeline(owner, size, django_assert_max_num_queries) -> None:
+def test_the_query_count_does_not_grow_with_the_timeline(
+    owner, size, django_assert_max_num_queries
+) -> None:
     """Measured below for 5 and 200 items; both are compared in the next test."""
     contact = make_contact(owner)
     _bulk_calls(owner, contact, size, at(2030, 1, 1))

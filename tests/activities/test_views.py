@@ -3,6 +3,8 @@ timeline's "load more", my day with one-click completion and reminders."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -11,7 +13,7 @@ from sambandh.activities.models import Activity
 from tests.activities.helpers import make_call, make_deal, make_task
 from tests.factories import make_account, make_contact
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 def _client(user) -> Client:
@@ -54,7 +56,12 @@ def test_a_bad_quick_form_shows_the_errors_and_writes_nothing(owner) -> None:
     client = _client(owner)
     response = client.post(
         f"/activities/contacts/{contact.pk}/new/meeting/",
-        {"subject": "Demo", "starts_at": "2030-01-01T10:00", "ends_at": "2030-01-01T09:00", "time_zone": "Asia/Kolkata"},
+        {
+            "subject": "Demo",
+            "starts_at": "2030-01-01T10:00",
+            "ends_at": "2030-01-01T09:00",
+            "time_zone": "Asia/Kolkata",
+        },
         **HTMX,
     )
     assert response.status_code == 400
@@ -87,7 +94,12 @@ def test_my_day_completes_a_task_with_one_click_and_shows_the_badge(owner) -> No
 def test_the_timeline_loads_older_items_as_a_fragment(owner) -> None:
     contact = make_contact(owner)
     for i in range(25):
-        make_call(owner, contact_id=contact.pk, subject=f"Call number {i}", occurred_at=f"2030-01-01T10:{i:02d}")
+        make_call(
+            owner,
+            contact_id=contact.pk,
+            subject=f"Call number {i}",
+            occurred_at=f"2030-01-01T10:{i:02d}",
+        )
     client = _client(owner)
     page = client.get(f"/contacts/{contact.pk}/").content.decode()
     assert page.count('data-testid="timeline-item"') == 20

@@ -264,9 +264,7 @@ def activities_patch(request: HttpRequest, id: Id, payload: ActivityPatchIn) -> 
     return _full(selectors.activity_get(actor=actor, pk=id))
 
 
-@router.delete(
-    "/activities/{id}", response={204: None, **ERRORS}, summary="Delete an activity"
-)
+@router.delete("/activities/{id}", response={204: None, **ERRORS}, summary="Delete an activity")
 def activities_delete(request: HttpRequest, id: Id) -> Status[None]:
     actor = actor_of(request)
     services.activity_delete(actor=actor, activity=selectors.activity_get(actor=actor, pk=id))

@@ -48,7 +48,7 @@ def _parents_visible(actor: User) -> models.Q:
         if scope_of(actor, model.permission_type, Action.READ) == Scope.ALL:
             continue
         q &= models.Q(**{f"{field}__isnull": True}) | models.Q(
-            **{f"{field}_id__in": visible(actor, model).values("id")}
+            **{f"{field}_id__in": visible(actor, model).values("pk")}
         )
     return q
 
@@ -164,7 +164,9 @@ def _mine(actor: User) -> models.QuerySet[Activity]:
     )
 
 
-def day_bounds(actor: User, moment: dt.datetime | None = None) -> tuple[dt.date, dt.datetime, dt.datetime]:
+def day_bounds(
+    actor: User, moment: dt.datetime | None = None
+) -> tuple[dt.date, dt.datetime, dt.datetime]:
     """Today's date in the actor's zone and its start and end as aware datetimes: a user in
     Kolkata and one in New York have different "todays" at the same instant."""
     zone = user_zone(actor)

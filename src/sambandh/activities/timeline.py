@@ -126,7 +126,9 @@ def order_time(order: Order) -> dt.datetime:
 def _activities(actor: User, parent: Parent, cursor: Cursor | None, n: int) -> list[TimelineItem]:
     # Only the owner is shown: the parents' wide rows are not needed on their own timeline.
     qs = activity_queryset(actor).select_related(None).select_related("owner")
-    qs = _after(qs.filter(**{_object_type(parent): parent}), "occurred_at", ACTIVITY, cursor).order_by("-occurred_at", "-id")
+    qs = _after(
+        qs.filter(**{_object_type(parent): parent}), "occurred_at", ACTIVITY, cursor
+    ).order_by("-occurred_at", "-id")
     return [TimelineItem(ACTIVITY, a.occurred_at, a.pk, a) for a in qs[:n]]
 
 
@@ -187,7 +189,9 @@ def _changes(actor: User, parent: Parent, cursor: Cursor | None, n: int) -> list
     items = []
     for row in history_rows(actor, entries, fields):
         entry = row["entry"]
-        changes = [{"field": names.get(str(c["label"]), str(c["label"])), **c} for c in row["changes"]]
+        changes = [
+            {"field": names.get(str(c["label"]), str(c["label"])), **c} for c in row["changes"]
+        ]
         items.append(TimelineItem(CHANGE, entry.at, entry.pk, entry, changes))
     return items
 

@@ -167,7 +167,9 @@ def quick_create(request: HtmxRequest, parent: str, pk: int, kind: str) -> HttpR
         context = panel_context(
             actor, obj, form_kind=kind, errors=errors, values=request.POST.dict()
         )
-        template = "activities/_panel.html" if wants_fragment(request) else "activities/form_page.html"
+        template = (
+            "activities/_panel.html" if wants_fragment(request) else "activities/form_page.html"
+        )
         return render(request, template, context, status=400)
     if wants_fragment(request):
         return render(request, "activities/_panel.html", panel_context(actor, obj))

@@ -94,9 +94,7 @@ def clean_attendees(
             _("Enter a list of at most %(n)d attendees.") % {"n": MAX_ATTENDEES}
         )
         return []
-    contacts = {
-        c.pk: c for c in visible(actor, Contact).filter(pk__in=_ids(raw, "contact_id"))
-    }
+    contacts = {c.pk: c for c in visible(actor, Contact).filter(pk__in=_ids(raw, "contact_id"))}
     users = {u.pk: u for u in User.objects.filter(pk__in=_ids(raw, "user_id"), is_active=True)}
     result: list[MeetingAttendee] = []
     seen: set[str] = set()

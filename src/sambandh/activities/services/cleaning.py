@@ -84,6 +84,7 @@ def clean_datetime(value: Any, zone: dt.tzinfo) -> dt.datetime | None:
             raise ValueError(_("Enter a date and time such as 2025-03-09T14:30.")) from exc
     if not isinstance(value, dt.datetime):
         raise ValueError(_("Enter a date and time such as 2025-03-09T14:30."))
+    result: dt.datetime
     try:
         if value.tzinfo is None:
             value = value.replace(tzinfo=zone)
@@ -250,4 +251,3 @@ def clean_zone(value: Any, errors: dict[str, list[str]], *, required: bool) -> s
     except ValueError as exc:
         errors.setdefault("time_zone", []).append(str(exc))
         return ""
-

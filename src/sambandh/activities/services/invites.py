@@ -45,9 +45,7 @@ def _attendee(attendee: MeetingAttendee) -> icalendar.vCalAddress:
     return address
 
 
-def meeting_invite(
-    *, meeting: Activity, attendees: list[MeetingAttendee], url: str = ""
-) -> bytes:
+def meeting_invite(*, meeting: Activity, attendees: list[MeetingAttendee], url: str = "") -> bytes:
     """The .ics file of ``meeting``: METHOD:REQUEST (CANCEL once cancelled), a stable UID and
     the SEQUENCE that grows with every change. ``url`` is where the meeting is in Sambandh."""
     if meeting.kind != ActivityKind.MEETING or meeting.ends_at is None:

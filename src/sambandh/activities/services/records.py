@@ -45,7 +45,15 @@ from sambandh.core.records import (
 )
 
 # What changes a calendar invite: a new SEQUENCE tells calendar clients to update the event.
-INVITE_FIELDS = {"subject", "body", "occurred_at", "ends_at", "time_zone", "location", "meeting_url"}
+INVITE_FIELDS = {
+    "subject",
+    "body",
+    "occurred_at",
+    "ends_at",
+    "time_zone",
+    "location",
+    "meeting_url",
+}
 KIND_EVENTS = {
     ActivityKind.TASK: "task.created",
     ActivityKind.CALL: "call.logged",

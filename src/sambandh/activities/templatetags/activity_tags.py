@@ -21,7 +21,11 @@ def activity_panel(context: template.Context, parent: Any) -> dict[str, Any]:
     from sambandh.activities.views import panel_context
 
     request = context["request"]
-    return {"request": request, "csrf_token": context.get("csrf_token"), **panel_context(request.user, parent)}
+    return {
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        **panel_context(request.user, parent),
+    }
 
 
 @register.simple_tag(takes_context=True)
