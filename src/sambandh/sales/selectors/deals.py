@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -339,21 +339,25 @@ def board_totals(qs: models.QuerySet[Deal]) -> dict[int, tuple[int, Decimal, int
     }
 
 
-def board_cards(qs: models.QuerySet[Deal], per_column: int) -> list[Deal]:
-    """The newest-moved ``per_column`` deals of every stage, in one query (a window function)."""
-    ranked = (
-        qs.select_related("owner", "account")
-        .annotate(
-            rank=models.Window(
-                RowNumber(),
-                partition_by=[models.F("stage_id")],
-                order_by=[models.F("stage_entered_at").desc(), models.F("id").desc()],
-            )
+def board_cards(qs: models.QuerySet[Deal], stages: list[Stage], per_column: int) -> list[Deal]:
+    """The newest-moved ``per_column`` deals of every stage, in one query.
+
+    One ``id IN (... ORDER BY ... LIMIT n)`` subquery per stage, OR-ed: each reads only its own
+    stage through the board index, where a window function would rank every deal of the pipeline.
+    """
+    if not stages:
+        return []
+    condition = models.Q()
+    for stage in stages:
+        first = (
+            qs.filter(stage=stage).order_by("-stage_entered_at", "-id").values("id")[:per_column]
         )
-        .filter(rank__lte=per_column)
+        condition |= models.Q(pk__in=first)
+    return list(
+        qs.filter(condition)
+        .select_related("owner", "account")
         .order_by("stage_id", "-stage_entered_at", "-id")
     )
-    return list(ranked)
 
 
 def deal_board(
@@ -367,7 +371,7 @@ def deal_board(
     stages = list(pipeline.stages.all())
     qs = board_queryset(actor, pipeline, filters)
     totals = board_totals(qs)
-    cards = board_cards(qs, per_column)
+    cards = board_cards(qs, stages, per_column)
     by_stage: dict[int, list[Deal]] = {}
     for deal in cards:
         by_stage.setdefault(deal.stage_id, []).append(deal)

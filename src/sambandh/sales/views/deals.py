@@ -15,7 +15,9 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
@@ -25,7 +27,7 @@ from sambandh.core.errors import Conflict, PermissionDenied, ValidationError
 from sambandh.core.models import Action, ObjectType, Team, User
 from sambandh.core.permissions import has_grant, in_scope, visible
 from sambandh.sales import forms_deals as forms
-from sambandh.sales.models import Deal, DealContactRole, Pipeline, Product
+from sambandh.sales.models import Deal, DealContactRole, Pipeline, Product, Stage
 from sambandh.sales.selectors import deals as selectors
 from sambandh.sales.services import deals as services
 from sambandh.web.http import HtmxRequest, actor_of, fragment_or_page, page_view, wants_fragment
@@ -367,6 +369,26 @@ def deal_line_items(request: HtmxRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- the board
 
 
+def _card_extras(cards: list[Deal], stages: list[Stage]) -> dict[int, SafeString]:
+    """What every card repeats, made once: its links, and the "Move to" options per stage
+    (a board shows hundreds of cards; rendering six options each is most of its time)."""
+    detail = reverse("sales:deal_detail", args=[0])
+    move = reverse("sales:deal_move", args=[0])
+    now = timezone.now()
+    for deal in cards:
+        deal.detail_url = detail.replace("/0/", f"/{deal.pk}/")  # type: ignore[attr-defined]
+        deal.move_url = move.replace("/0/", f"/{deal.pk}/")  # type: ignore[attr-defined]
+        deal.days_in_stage = (now - deal.stage_entered_at).days  # type: ignore[attr-defined]
+    return {
+        current.pk: format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((s.pk, mark_safe(" selected") if s.pk == current.pk else "", s.label) for s in stages),  # noqa: S308
+        )
+        for current in stages
+    }
+
+
 def _pipeline_for(actor: User, raw: str) -> Pipeline:
     if raw:
         return selectors.pipeline_get(actor=actor, pk=raw)
@@ -381,15 +403,14 @@ def _board_context(actor: User, params: QueryDict) -> dict[str, Any]:
     query = {k: params.get(k, "") for k in ("owner", "team", "close_month") if params.get(k)}
     query["pipeline"] = str(pipeline.pk)
     board_query = urlencode(query)
-    now = timezone.now()
-    for column in board.columns:
-        for deal in column.cards:
-            deal.days_in_stage = (now - deal.stage_entered_at).days  # type: ignore[attr-defined]
+    stages = list(pipeline.stages.all())
+    options = _card_extras([d for c in board.columns for d in c.cards], stages)
     return {
         "board": board,
         "board_query": board_query,
         "params": params,
-        "stages": list(pipeline.stages.all()),
+        "stages": stages,
+        "stage_options": options,
         "rotting": board.rotting,
         "movable": {
             d.pk for c in board.columns for d in c.cards if in_scope(actor, d, Action.UPDATE)
@@ -426,9 +447,10 @@ def board_column(request: HtmxRequest, stage_pk: int) -> HttpResponse:
         cursor=request.GET.get("cursor") or None,
     )
     now = timezone.now()
+    stages = list(pipeline.stages.all())
     for deal in page.items:
         deal.stage, deal.pipeline = stage, pipeline
-        deal.days_in_stage = (now - deal.stage_entered_at).days  # type: ignore[attr-defined]
+    options = _card_extras(page.items, stages)
     query = request.GET.copy()
     more_url = None
     if page.next_cursor:
@@ -437,7 +459,8 @@ def board_column(request: HtmxRequest, stage_pk: int) -> HttpResponse:
     context = {
         "cards": page.items,
         "stage": stage,
-        "stages": list(pipeline.stages.all()),
+        "stages": stages,
+        "stage_options": options,
         "more_url": more_url,
         "board_query": urlencode(
             {k: request.GET.get(k, "") for k in ("pipeline", "owner", "team", "close_month")}
