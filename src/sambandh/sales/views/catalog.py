@@ -86,7 +86,20 @@ def quote_create(request: HtmxRequest, pk: int) -> HttpResponse:
         "lines": list(deal.line_items.select_related("product")),
         "quotes": selectors.quote_list_for_deal(actor=actor, deal=deal),
         "error": error,
-        "form": request.POST if error else {},
+        "form": {
+            "currency": deal.currency,
+            "discount_percent": "",
+            "valid_until": "",
+            "terms": "",
+            **(
+                {
+                    k: request.POST.get(k, "")
+                    for k in ("currency", "discount_percent", "valid_until", "terms")
+                }
+                if error
+                else {}
+            ),
+        },
     }
     return render(request, "sales/catalog/quote_create.html", context, status=400 if error else 200)
 
