@@ -98,7 +98,9 @@ def panel_context(
         "quick_kinds": QUICK_KINDS,
         "form_kind": form_kind,
         "errors": errors or {},
-        "values": values if values is not None else {"time_zone": str(user_zone(actor))},
+        "values": values
+        if values is not None
+        else {"time_zone": str(user_zone(actor)), "direction": "outbound", "priority": "normal"},
         "priorities": Priority.choices,
         "directions": Direction.choices,
         "outcomes": CallOutcome.choices,

@@ -43,7 +43,9 @@ def reminder_badge(context: template.Context) -> SafeString | str:
     shown = f"{BADGE_MAX}+" if count > BADGE_MAX else str(count)
     label = ngettext("%(n)s reminder due", "%(n)s reminders due", count) % {"n": shown}
     return format_html(
-        '<span class="badge" data-testid="reminder-badge" title="{}"><span aria-hidden="true">{}</span>'
+        '<span class="badge" data-testid="reminder-badge" title="{}" style="margin-left:.35em;'
+        'padding:0 .45em;border-radius:1em;background:#b91c1c;color:#fff;font-size:.8em">'
+        '<span aria-hidden="true">{}</span>'
         '<span class="visually-hidden">{}</span></span>',
         label,
         shown,
