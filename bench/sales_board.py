@@ -212,16 +212,24 @@ def _queries(client: Any) -> int:
     return len(captured)
 
 
-def _raw_sql(pipeline_id: int, base: str, today: dt.date) -> tuple[str, list[Any], str, list[Any]]:
-    cards = (
-        "SELECT id, name, amount, currency, stage_id, stage_entered_at, owner_name, account_name "
-        "FROM (SELECT d.id, d.name, d.amount, d.currency, d.stage_id, d.stage_entered_at, "
-        "u.username AS owner_name, a.name AS account_name, ROW_NUMBER() OVER "
-        "(PARTITION BY d.stage_id ORDER BY d.stage_entered_at DESC, d.id DESC) AS rn "
-        "FROM sales_deal d LEFT JOIN core_user u ON u.id = d.owner_id "
-        "LEFT JOIN contacts_account a ON a.id = d.account_id WHERE d.pipeline_id = %s) ranked "
-        f"WHERE rn <= {CARDS} ORDER BY stage_id, stage_entered_at DESC, id DESC"
+def _raw_sql(
+    pipeline_id: int, stage_ids: list[int], base: str, today: dt.date
+) -> tuple[str, list[Any], str, list[Any]]:
+    """The fastest plain SQL we know for the board: the first cards of each stage (one LIMIT
+    subquery per stage through the board index, glued with UNION ALL, names joined once)
+    and the converted totals in one aggregate."""
+    per_stage = " UNION ALL ".join(
+        "SELECT * FROM (SELECT id FROM sales_deal WHERE pipeline_id = %s AND stage_id = %s "
+        f"ORDER BY stage_entered_at DESC, id DESC LIMIT {CARDS})"
+        for _stage in stage_ids
     )
+    cards = (
+        "SELECT d.id, d.name, d.amount, d.currency, d.stage_id, d.stage_entered_at, "
+        "u.username, a.name FROM sales_deal d LEFT JOIN core_user u ON u.id = d.owner_id "
+        f"LEFT JOIN contacts_account a ON a.id = d.account_id WHERE d.id IN ({per_stage}) "
+        "ORDER BY d.stage_id, d.stage_entered_at DESC, d.id DESC"
+    )
+    cards_params: list[Any] = [v for sid in stage_ids for v in (pipeline_id, sid)]
     day = "COALESCE(d.closed_on, d.expected_close_on, %s)"
     rate = (
         f"CASE WHEN d.currency = %s THEN 1 ELSE (SELECT r.rate FROM core_exchangerate r "
@@ -231,7 +239,7 @@ def _raw_sql(pipeline_id: int, base: str, today: dt.date) -> tuple[str, list[Any
         f"SELECT d.stage_id, COUNT(*), SUM(d.amount * {rate}) FROM sales_deal d "
         "WHERE d.pipeline_id = %s GROUP BY d.stage_id"
     )
-    return cards, [pipeline_id], totals, [base, today, pipeline_id]
+    return cards, cards_params, totals, [base, today, pipeline_id]
 
 
 def _raw(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -276,8 +284,9 @@ def _measure(args: argparse.Namespace) -> int:
 
     pipeline = Pipeline.objects.get(is_default=True)
     base = OrganisationSettings.get().base_currency
+    stage_ids = list(pipeline.stages.order_by("position").values_list("id", flat=True))
     cards_sql, cards_params, totals_sql, totals_params = _raw_sql(
-        pipeline.pk, base, timezone.localdate()
+        pipeline.pk, stage_ids, base, timezone.localdate()
     )
     page_ms: list[float] = []
     raw_ms: list[float] = []

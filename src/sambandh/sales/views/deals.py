@@ -15,9 +15,7 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget, trigger_client_event
@@ -27,9 +25,10 @@ from sambandh.core.errors import Conflict, PermissionDenied, ValidationError
 from sambandh.core.models import Action, ObjectType, Team, User
 from sambandh.core.permissions import has_grant, in_scope, visible
 from sambandh.sales import forms_deals as forms
-from sambandh.sales.models import Deal, DealContactRole, Pipeline, Product, Stage
+from sambandh.sales.models import Deal, DealContactRole, Pipeline, Product
 from sambandh.sales.selectors import deals as selectors
 from sambandh.sales.services import deals as services
+from sambandh.sales.views import board_cards
 from sambandh.web.http import HtmxRequest, actor_of, fragment_or_page, page_view, wants_fragment
 
 PAGE_SIZE = 50
@@ -369,26 +368,6 @@ def deal_line_items(request: HtmxRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- the board
 
 
-def _card_extras(cards: list[Deal], stages: list[Stage]) -> dict[int, SafeString]:
-    """What every card repeats, made once: its links, and the "Move to" options per stage
-    (a board shows hundreds of cards; rendering six options each is most of its time)."""
-    detail = reverse("sales:deal_detail", args=[0])
-    move = reverse("sales:deal_move", args=[0])
-    now = timezone.now()
-    for deal in cards:
-        deal.detail_url = detail.replace("/0/", f"/{deal.pk}/")  # type: ignore[attr-defined]
-        deal.move_url = move.replace("/0/", f"/{deal.pk}/")  # type: ignore[attr-defined]
-        deal.days_in_stage = (now - deal.stage_entered_at).days  # type: ignore[attr-defined]
-    return {
-        current.pk: format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((s.pk, mark_safe(" selected") if s.pk == current.pk else "", s.label) for s in stages),  # noqa: S308
-        )
-        for current in stages
-    }
-
-
 def _pipeline_for(actor: User, raw: str) -> Pipeline:
     if raw:
         return selectors.pipeline_get(actor=actor, pk=raw)
@@ -396,26 +375,24 @@ def _pipeline_for(actor: User, raw: str) -> Pipeline:
     return selectors.pipeline_get(actor=actor, pk=default.pk)
 
 
-def _board_context(actor: User, params: QueryDict) -> dict[str, Any]:
+def _board_context(request: HtmxRequest, params: QueryDict) -> dict[str, Any]:
+    actor = actor_of(request)
     pipeline = _pipeline_for(actor, params.get("pipeline", "").strip())
     filters = _filters(params, BOARD_FILTERS)
     board = selectors.deal_board(actor=actor, pipeline=pipeline, filters=filters)
     query = {k: params.get(k, "") for k in ("owner", "team", "close_month") if params.get(k)}
     query["pipeline"] = str(pipeline.pk)
     board_query = urlencode(query)
-    stages = list(pipeline.stages.all())
-    options = _card_extras([d for c in board.columns for d in c.cards], stages)
-    return {
-        "board": board,
-        "board_query": board_query,
-        "params": params,
-        "stages": stages,
-        "stage_options": options,
-        "rotting": board.rotting,
-        "movable": {
-            d.pk for c in board.columns for d in c.cards if in_scope(actor, d, Action.UPDATE)
-        },
-    }
+    cards = [d for c in board.columns for d in c.cards]
+    board_cards.render_cards(
+        request,
+        cards,
+        stages=list(pipeline.stages.all()),
+        rotting=board.rotting,
+        movable={d.pk for d in cards if in_scope(actor, d, Action.UPDATE)},
+        board_query=board_query,
+    )
+    return {"board": board, "board_query": board_query, "params": params}
 
 
 @require_http_methods(["GET"])
@@ -423,7 +400,7 @@ def _board_context(actor: User, params: QueryDict) -> dict[str, Any]:
 def board(request: HtmxRequest) -> HttpResponse:
     """A pipeline's board: a column per stage, totals in the base currency, filters."""
     actor = actor_of(request)
-    context = _board_context(actor, request.GET)
+    context = _board_context(request, request.GET)
     if wants_fragment(request):
         return fragment_or_page(request, render(request, "sales/deals/board.html#board", context))
     context.update(_people(actor))
@@ -447,27 +424,24 @@ def board_column(request: HtmxRequest, stage_pk: int) -> HttpResponse:
         cursor=request.GET.get("cursor") or None,
     )
     now = timezone.now()
-    stages = list(pipeline.stages.all())
     for deal in page.items:
         deal.stage, deal.pipeline = stage, pipeline
-    options = _card_extras(page.items, stages)
     query = request.GET.copy()
     more_url = None
     if page.next_cursor:
         query["cursor"] = page.next_cursor
         more_url = f"{reverse('sales:board_column', args=[stage.pk])}?{query.urlencode()}"
-    context = {
-        "cards": page.items,
-        "stage": stage,
-        "stages": stages,
-        "stage_options": options,
-        "more_url": more_url,
-        "board_query": urlencode(
+    board_cards.render_cards(
+        request,
+        page.items,
+        stages=list(pipeline.stages.all()),
+        rotting={d.pk for d in page.items if selectors.is_rotting(d, stage, now)},
+        movable={d.pk for d in page.items if in_scope(actor, d, Action.UPDATE)},
+        board_query=urlencode(
             {k: request.GET.get(k, "") for k in ("pipeline", "owner", "team", "close_month")}
         ),
-        "rotting": {d.pk for d in page.items if selectors.is_rotting(d, stage, now)},
-        "movable": {d.pk for d in page.items if in_scope(actor, d, Action.UPDATE)},
-    }
+    )
+    context = {"cards": page.items, "more_url": more_url}
     return render(request, "sales/deals/board.html#more-cards", context)
 
 
@@ -514,7 +488,7 @@ def deal_move(request: HtmxRequest, pk: int) -> HttpResponse:
                 errors[""] = [exc.message]
         else:
             if source == "board" and wants_fragment(request):
-                context = _board_context(actor, QueryDict(board_query))
+                context = _board_context(request, QueryDict(board_query))
                 response = render(request, "sales/deals/board.html#board", context)
                 return trigger_client_event(response, "boardChanged")
             messages.success(request, _("Moved."))
