@@ -226,6 +226,33 @@ def base_amount(
     )
 
 
+def first_rate_dates() -> dict[str, dt.date]:
+    """The date of each currency's first rate (one small query on the rates' index)."""
+    return dict(
+        ExchangeRate.objects.order_by()
+        .values("currency")
+        .annotate(first=models.Min("rate_on"))
+        .values_list("currency", "first")
+    )
+
+
+def missing_rate_q(
+    date_field: str,
+    currency_field: str = "currency",
+    base: str | None = None,
+    first: dict[str, dt.date] | None = None,
+) -> models.Q:
+    """Rows that :func:`conversion_rate` leaves NULL, as a plain filter (no subquery): not in
+    the base currency, and dated before their currency's first rate (or it has none)."""
+    base = base or base_currency()
+    first = first_rate_dates() if first is None else first
+    rated = {c: d for c, d in first.items() if c != base}
+    missing = ~models.Q(**{f"{currency_field}__in": sorted(rated)}) if rated else models.Q()
+    for currency, day in sorted(rated.items()):
+        missing |= models.Q(**{currency_field: currency, f"{date_field}__lt": day})
+    return ~models.Q(**{currency_field: base}) & missing
+
+
 # ------------------------------------------------------------------ display
 
 
@@ -273,8 +300,10 @@ __all__ = [
     "base_currency",
     "conversion_rate",
     "format_money",
+    "first_rate_dates",
     "format_number",
     "forget_rates",
+    "missing_rate_q",
     "rate_on",
     "rate_subquery",
     "round_money",

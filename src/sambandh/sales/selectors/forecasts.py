@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models.functions import TruncMonth, TruncQuarter
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,7 +35,7 @@ from django.utils.translation import gettext_lazy
 from sambandh.core import validation
 from sambandh.core.errors import ValidationError
 from sambandh.core.models import ExchangeRate, Team, User
-from sambandh.core.money import base_currency, conversion_rate, round_money
+from sambandh.core.money import base_currency, conversion_rate, missing_rate_q, round_money
 from sambandh.core.pagination import Page, SortKey, paginate
 from sambandh.core.permissions import get_visible, visible
 from sambandh.sales.models import Deal, ForecastCategory, Pipeline, Territory
@@ -200,6 +201,38 @@ def resolve_range(
 # ---------------------------------------------------------------- the query
 
 
+class PeriodStart(models.Func):
+    """The first day of a date's month or quarter, as the database computes it cheaply.
+
+    Django's TruncMonth on SQLite calls a Python function for every row; ``strftime`` is
+    native. PostgreSQL uses ``date_trunc``; other databases fall back to Django's Trunc.
+    """
+
+    output_field = models.DateField()
+
+    def __init__(self, expression: Any, *, period: str) -> None:
+        self.period = period
+        super().__init__(expression)
+
+    def as_sqlite(self, compiler: SQLCompiler, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        if self.period == "quarter":
+            return (
+                f"(strftime('%%Y-', {sql}) || printf('%%02d', "
+                f"((CAST(strftime('%%m', {sql}) AS INTEGER) - 1) / 3) * 3 + 1) || '-01')",
+                [*params, *params],
+            )
+        return f"strftime('%%Y-%%m-01', {sql})", params
+
+    def as_postgresql(self, compiler: SQLCompiler, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"date_trunc('{self.period}', {sql})::date", params
+
+    def as_sql(self, compiler: SQLCompiler, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        trunc = TruncQuarter if self.period == "quarter" else TruncMonth
+        return compiler.compile(trunc(self.source_expressions[0]))
+
+
 def forecast_queryset(
     deals: models.QuerySet[Deal],
     *,
@@ -227,26 +260,32 @@ def forecast_queryset(
         default=models.F("expected_close_on"),
         output_field=models.DateField(),
     )
-    trunc = TruncQuarter if period == "quarter" else TruncMonth
-    # One expression per deal, so the rate subquery runs as few times as possible: won deals
-    # count in full (x100, like a 100% probability), open ones weighted; divide by 100 later.
-    factor = models.Case(
-        models.When(won_q, then=models.Value(100)),
-        default=models.F("probability"),
-        output_field=models.IntegerField(),
+    # One row per period and group, the categories as filtered sums. The filters exclude each
+    # other, and a filter is checked before its sum's argument, so the rate subquery runs at
+    # most once per deal.
+    fx = models.F("fx")
+    # x probability (a whole percent): divided by 100 in Python, never by integer division
+    # in SQLite.
+    weighted = models.ExpressionWrapper(
+        models.F("amount") * models.F("probability") * fx, output_field=_AMOUNT
     )
-    value = models.ExpressionWrapper(
-        models.F("amount") * factor * models.F("fx"), output_field=_AMOUNT
-    )
+    full = models.ExpressionWrapper(models.F("amount") * fx, output_field=_AMOUNT)
+    sums = {
+        str(category): models.Sum(weighted, filter=open_q & models.Q(forecast_category=category))
+        for category in CATEGORIES
+    }
     rows: models.QuerySet[Any] = (
         deals.filter(in_open | in_won)
         .annotate(on=on)
-        .annotate(fx=conversion_rate("on", base=base), bucket=trunc("on"))
-        .values("bucket", _GROUP_FIELD[group_by], "forecast_category", "stage__is_won")
+        .annotate(fx=conversion_rate("on", base=base), bucket=PeriodStart("on", period=period))
+        .values("bucket", _GROUP_FIELD[group_by])
         .annotate(
-            total=models.Sum(value),
-            converted=models.Count(value),
-            deals=models.Count("id"),
+            **sums,
+            won=models.Sum(full, filter=won_q),
+            open_deals=models.Count("id", filter=open_q),
+            won_deals=models.Count("id", filter=won_q),
+            # A plain date comparison, not a second run of the rate subquery per deal.
+            missing_rates=models.Count("id", filter=missing_rate_q("on", base=base)),
         )
         .order_by()
     )
@@ -299,28 +338,25 @@ def forecast(
     if pipeline is not None:
         deals = deals.filter(pipeline=get_visible(actor, Pipeline, pipeline))
     base = base_currency()
-    raw: dict[tuple[str, int | None], dict[str, Any]] = {}
+    group_field = _GROUP_FIELD[group_by]
+    found: dict[tuple[str, int | None], Cell] = {}
     for row in forecast_queryset(
         deals, period=period, group_by=group_by, start=start, end=end, base=base
     ):
-        key = (_period_key(_as_date(row["bucket"]), period), row[_GROUP_FIELD[group_by]])
-        acc = raw.setdefault(
-            key,
-            {c: Decimal(0) for c in ("pipeline", "best_case", "commit", "won")}
-            | {"open_deals": 0, "won_deals": 0, "missing_rates": 0},
+        key = (_period_key(_as_date(row["bucket"]), period), row[group_field])
+        found[key] = Cell(
+            pipeline=_cents(row["pipeline"], 100),
+            best_case=_cents(row["best_case"], 100),
+            commit=_cents(row["commit"], 100),
+            won=_cents(row["won"]),
+            open_deals=row["open_deals"],
+            won_deals=row["won_deals"],
+            missing_rates=row["missing_rates"],
         )
-        amount = Decimal(str(row["total"])) / 100 if row["total"] is not None else Decimal(0)
-        if row["stage__is_won"]:
-            acc["won"] += amount
-            acc["won_deals"] += row["deals"]
-        else:
-            acc[row["forecast_category"]] += amount
-            acc["open_deals"] += row["deals"]
-        acc["missing_rates"] += row["deals"] - row["converted"]
     periods = _periods(start, end, period)
-    labels = _group_labels(group_by, (g for _p, g in raw if g is not None))
+    labels = _group_labels(group_by, (g for _p, g in found if g is not None))
     group_ids = sorted(
-        {g for _p, g in raw}, key=lambda g: (g is None, labels.get(g or 0, ""), g or 0)
+        {g for _p, g in found}, key=lambda g: (g is None, labels.get(g or 0, ""), g or 0)
     )
     result = Forecast(
         period=period,
@@ -337,18 +373,7 @@ def forecast(
         cells: dict[str, Cell] = {}
         total = Cell()
         for p in periods:
-            found = raw.get((p.key, gid))
-            cell = Cell()
-            if found is not None:
-                cell = Cell(
-                    pipeline=_cents(found["pipeline"]),
-                    best_case=_cents(found["best_case"]),
-                    commit=_cents(found["commit"]),
-                    won=_cents(found["won"]),
-                    open_deals=found["open_deals"],
-                    won_deals=found["won_deals"],
-                    missing_rates=found["missing_rates"],
-                )
+            cell = found.get((p.key, gid)) or Cell()
             cells[p.key] = cell
             total.add(cell)
             result.totals[p.key].add(cell)
@@ -359,8 +384,10 @@ def forecast(
     return result
 
 
-def _cents(value: Decimal) -> Decimal:
-    rounded = round_money(value)
+def _cents(value: Decimal | float | None, divisor: int = 1) -> Decimal:
+    if value is None:
+        return Decimal("0.00")
+    rounded = round_money(Decimal(str(value)) / divisor)
     return rounded if rounded is not None else Decimal("0.00")
 
 
