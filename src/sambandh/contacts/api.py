@@ -226,6 +226,11 @@ def account_row_out(row: Mapping[str, Any], readable: set[str]) -> dict[str, Any
     }
 
 
+def _readable_for(actor: User, object_type: str, rows: list[dict[str, Any]]) -> set[str]:
+    """The custom keys the actor may read, looked up only when some row has custom values."""
+    return readable_keys(actor, object_type) if any(row["custom"] for row in rows) else set()
+
+
 def _row_of(obj: Contact | Account, fields: tuple[str, ...]) -> dict[str, Any]:
     row = {name: getattr(obj, name) for name in fields}
     row["tag_names"] = [t.name for t in obj.tags.all()]
@@ -330,7 +335,7 @@ def contacts_list(request: HttpRequest) -> HttpResponse:
         cursor=r.get("cursor") or None,
         limit=r["limit"],
     )
-    readable = readable_keys(actor, ObjectType.CONTACT)
+    readable = _readable_for(actor, ObjectType.CONTACT, page.items)
     items = [contact_row_out(row, readable) for row in page.items]
     return json_response(request, {"items": items, "next_cursor": page.next_cursor})
 
@@ -445,7 +450,7 @@ def accounts_list(request: HttpRequest) -> HttpResponse:
         cursor=r.get("cursor") or None,
         limit=r["limit"],
     )
-    readable = readable_keys(actor, ObjectType.ACCOUNT)
+    readable = _readable_for(actor, ObjectType.ACCOUNT, page.items)
     items = [account_row_out(row, readable) for row in page.items]
     return json_response(request, {"items": items, "next_cursor": page.next_cursor})
 

@@ -52,7 +52,12 @@ def apply_filters(
     """
     model = queryset.model
     errors: dict[str, list[str]] = {}
-    custom_defs = {d.key: d for d in definitions(object_type)}
+    # Only a custom-field filter needs the definitions (a query, outside a request).
+    custom_defs = (
+        {d.key: d for d in definitions(object_type)}
+        if any(key.startswith("cf.") for key in filters)
+        else {}
+    )
     for key, raw in filters.items():
         if raw is None or raw == "":
             continue
