@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from sambandh.core.api import actor_of
 from sambandh.core.errors import ValidationError
@@ -55,12 +55,19 @@ class RateImportOut(Schema):
     unchanged: int
 
 
-class CellOut(Schema):
-    pipeline: Decimal
-    best_case: Decimal
-    commit: Decimal
-    forecast: Decimal = Field(description="pipeline + best_case + commit (weighted).")
-    won: Decimal = Field(description="Won revenue (closed) by closed_on.")
+class Out(BaseModel):
+    """A plain pydantic output model: the forecast is dicts, and ninja's Schema would wrap
+    every one of its hundreds of cells in an ORM-attribute getter (slow, and not needed)."""
+
+
+class CellOut(Out):
+    """Amounts are decimal strings in the base currency."""
+
+    pipeline: str
+    best_case: str
+    commit: str
+    forecast: str = Field(description="pipeline + best_case + commit (weighted).")
+    won: str = Field(description="Won revenue (closed) by closed_on.")
     open_deals: int
     won_deals: int
     missing_rates: int = Field(description="Deals left out: no exchange rate for their date.")
@@ -70,20 +77,20 @@ class PeriodCellOut(CellOut):
     period: str
 
 
-class PeriodOut(Schema):
+class PeriodOut(Out):
     key: str
     start: dt.date
     end: dt.date
 
 
-class GroupOut(Schema):
+class GroupOut(Out):
     id: int | None
     label: str
     cells: list[PeriodCellOut]
     total: CellOut
 
 
-class ForecastOut(Schema):
+class ForecastOut(Out):
     period: str
     group_by: str
     currency: str
@@ -235,7 +242,7 @@ def exchange_rates_delete(request: HttpRequest, id: Id) -> Status[None]:
 
 
 def _cell(cell: selectors.Cell, period: str | None = None) -> dict[str, Any]:
-    out = cell.as_dict()
+    out = {k: str(v) if isinstance(v, Decimal) else v for k, v in cell.as_dict().items()}
     if period is not None:
         out["period"] = period
     return out
