@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from sambandh.core.models import ExchangeRate, User
 from sambandh.sales.models import Deal, DealContact, DealLineItem, Stage
-from sambandh.sales.services.deals import deal_create
+from sambandh.sales.services.deals import deal_create, deal_move_stage
 from tests.factories import make_contact
 
 pytestmark = pytest.mark.django_db
@@ -297,3 +297,38 @@ def test_board_query_count_does_not_grow_with_deals(
     with django_assert_max_num_queries(len(small.captured_queries)):
         html = client.get(url).content.decode()
     assert html.count('data-testid="deal-card"') == 60
+
+
+def test_detail_and_list_query_counts_do_not_grow(
+    owner: User, django_assert_max_num_queries: Any
+) -> None:
+    def busy_deal(n: int) -> Deal:
+        contacts = [make_contact(owner) for _i in range(n)]
+        deal = deal_create(
+            actor=owner,
+            data={
+                "name": f"Busy {n}",
+                "contacts": [{"contact_id": c.pk, "role": "user"} for c in contacts],
+                "line_items": [{"description": f"L{i}", "unit_price": "1"} for i in range(n)],
+            },
+        )
+        for label in ("Needs analysis", "Proposal", "Negotiation")[: max(1, n // 3)]:
+            deal.refresh_from_db()
+            deal = deal_move_stage(actor=owner, deal=deal, stage=stage(label), version=deal.version)
+        return deal
+
+    client = signed_in(owner)
+    small, big = busy_deal(1), busy_deal(9)
+    client.get(reverse("sales:deal_detail", args=[small.pk]))
+    with django_assert_max_num_queries(40) as few:
+        client.get(reverse("sales:deal_detail", args=[small.pk]))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(reverse("sales:deal_detail", args=[big.pk])).content.decode()
+    assert html.count('data-testid="deal-contact"') == 9
+    assert html.count('data-testid="stage-span"') == 4
+    with django_assert_max_num_queries(40) as listed:
+        client.get(reverse("sales:deal_list"))
+    for n in range(10):
+        deal_create(actor=owner, data={"name": f"More {n}"})
+    with django_assert_max_num_queries(len(listed.captured_queries)):
+        client.get(reverse("sales:deal_list"))
