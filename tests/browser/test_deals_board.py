@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sambandh.sales.models import Deal, Stage
-from sambandh.sales.services.deals import deal_create
+from sambandh.sales.services.deals import deal_create, deal_move_stage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -81,3 +81,34 @@ def test_deals_move_across_the_board_and_the_totals_follow(page, screenshot, own
     shot = screenshot("3-after-moves")
     DOCS.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shot, DOCS / "deals-board.png")
+
+
+def test_deal_page_in_hindi_adds_a_line_and_shows_time_in_each_stage(page, screenshot, owner):
+    owner.language = "hi"
+    owner.save(update_fields=["language"])
+    stages = {s.label_en: s for s in Stage.objects.filter(pipeline__is_default=True)}
+    deal = deal_create(
+        actor=owner,
+        data={"name": "टैली लाइसेंस", "amount": "125000", "next_step": "डेमो भेजें"},
+    )
+    deal_move_stage(actor=owner, deal=deal, stage=stages["Proposal"], version=1)
+    page.goto("/login/")
+    page.get_by_label("Username").fill("owner")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_test_id("login-submit").click()
+    page.goto(f"/sales/deals/{deal.pk}/")
+    expect(page.get_by_test_id("deal-name")).to_have_text("टैली लाइसेंस")
+    expect(page.get_by_test_id("deal-stage")).to_have_text("प्रस्ताव")
+    expect(page.get_by_test_id("stage-span")).to_have_count(2)
+    form = page.get_by_test_id("add-line-form")
+    form.locator("input[name=description]").fill("वार्षिक सहायता")
+    form.locator("input[name=unit_price]").fill("25000")
+    form.get_by_test_id("add-line").click()
+    expect(page.get_by_test_id("line-item")).to_have_count(1)
+    expect(page.get_by_test_id("line-item")).to_contain_text("वार्षिक सहायता")
+    screenshot("deal-hi")
+    page.goto("/sales/board/")
+    expect(column(page, "Proposal").locator("[data-testid=column-total]")).to_have_text(
+        "₹1,25,000.00"
+    )
+    screenshot("board-hi")
