@@ -122,3 +122,14 @@ def test_the_contact_page_query_count_does_not_grow_with_activities(owner) -> No
     with CaptureQueriesContext(connection) as many:
         client.get(f"/contacts/{contact.pk}/")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_forged_timeline_cursor_is_a_400_and_a_plain_post_goes_back_to_the_record(owner) -> None:
+    account = make_account(owner)
+    deal = make_deal(owner, account=account)
+    client = _client(owner)
+    assert client.get(f"/activities/deals/{deal.pk}/timeline/?cursor=zzz").status_code == 400
+    response = client.post(f"/activities/deals/{deal.pk}/new/task/", {"subject": "Chase"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/sales/deals/{deal.pk}/#activities"
+    assert Activity.objects.get(subject="Chase").deal_id == deal.pk

@@ -44,15 +44,12 @@ def get_parent(actor: User, parent: str, pk: int) -> Parent:
 
 
 def parent_url(parent: Parent) -> str:
-    """The parent's own page (the deal page may not exist yet: then its timeline)."""
+    """The parent's own page."""
     if isinstance(parent, Contact):
         return reverse("web:contact_detail", args=[parent.pk])
     if isinstance(parent, Account):
         return reverse("web:account_detail", args=[parent.pk])
-    try:
-        return reverse("sales:deal_detail", args=[parent.pk])
-    except Exception:  # noqa: BLE001 - the deal pages are another app's; fall back
-        return reverse("activities:deal_timeline", args=[parent.pk])
+    return reverse("sales:deal_detail", args=[parent.pk])
 
 
 def _parent_kind(parent: Parent) -> str:
@@ -119,10 +116,7 @@ def parent_timeline(request: HtmxRequest, parent: str, pk: int) -> HttpResponse:
     actor = actor_of(request)
     obj = get_parent(actor, parent, pk)
     cursor = request.GET.get("cursor") or None
-    try:
-        page = timeline(actor=actor, parent=obj, cursor=cursor, limit=TIMELINE_PAGE)
-    except ValidationError as exc:
-        return render(request, "web/error.html", {"error": exc, "status": 400}, status=400)
+    page = timeline(actor=actor, parent=obj, cursor=cursor, limit=TIMELINE_PAGE)
     activities = [i.obj for i in page.items if i.kind == "activity"]
     context = {
         "parent": obj,
