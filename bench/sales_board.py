@@ -185,12 +185,13 @@ def _bulk_deals(admin: Any, n: int, seed: int, start: int) -> float:
 
 def _seed(admin: Any) -> None:
     from sambandh.contacts.models import Account
-    from sambandh.core.models import ExchangeRate, Team
-    from tests.factories import make_user
+    from sambandh.core.models import ExchangeRate, Role, Team, User
 
     teams = [Team.objects.create(name=name) for name in ("North", "South", "East")]
+    rep = Role.objects.get(name="Sales rep")
     for n in range(5):
-        make_user(f"rep{n}", "Sales rep", [teams[n % 3]], first_name=f"Rep {n}")
+        user = User.objects.create_user(username=f"rep{n}", first_name=f"Rep {n}", role=rep)
+        user.teams.set([teams[n % 3]])
     Account.objects.bulk_create(Account(name=f"Company {n:04d}", owner=admin) for n in range(500))
     ExchangeRate.objects.create(currency="USD", rate_on=dt.date(2000, 1, 1), rate=Decimal("83"))
 
