@@ -224,3 +224,45 @@ def test_unknown_parent_is_a_field_error(admin):
     with pytest.raises(ValidationError) as exc:
         territory_create(actor=admin, data={"name": "Child", "parent_id": 999999})
     assert exc.value.fields == {"parent_id": ["Choose an existing territory."]}
+
+
+def test_large_sets_are_re_evaluated_by_a_task_after_the_commit(
+    admin, monkeypatch, django_capture_on_commit_callbacks
+):
+    from sambandh.sales.tasks import territories_reevaluate_task
+
+    monkeypatch.setattr(territories, "SYNC_REEVALUATE_LIMIT", 1)
+    contacts = [make_contact(admin, country="IN") for _ in range(2)]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        territory = territory_create(actor=admin, data={"name": "India", "countries": ["IN"]})
+    assert len(callbacks) == 1  # queued, not run inside the request
+    assert not Contact.objects.filter(territory=territory).exists()
+    assert territories_reevaluate_task.call_local(admin.pk) == 2
+    assert set(Contact.objects.filter(territory=territory).values_list("pk", flat=True)) == {
+        c.pk for c in contacts
+    }
+    assert territories_reevaluate_task.call_local(admin.pk) == 0  # safe to run twice
+
+
+def test_the_territory_list_page_has_a_bounded_query_count(
+    admin, north, django_assert_max_num_queries
+):
+    from django.test import Client
+
+    parent = territory_create(actor=admin, data={"name": "India", "countries": ["IN"]})
+    for i in range(30):
+        territory_create(
+            actor=admin,
+            data={
+                "name": f"Region {i}",
+                "parent_id": parent.pk,
+                "states": [f"S{i}"],
+                "team_id": north.pk,
+                "default_owner_id": admin.pk,
+            },
+        )
+    client = Client()
+    client.force_login(admin)
+    with django_assert_max_num_queries(12):
+        response = client.get("/sales/territories/")
+    assert response.content.decode().count('data-testid="settings-row"') == 31

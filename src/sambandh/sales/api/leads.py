@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -250,8 +251,6 @@ def territory_out(t: Territory) -> dict[str, Any]:
 
 
 def lead_form_out(f: LeadForm) -> dict[str, Any]:
-    from django.urls import reverse
-
     return {
         **_base(f),
         "name": f.name,
