@@ -59,7 +59,7 @@ def test_the_public_form_is_open_and_embeddable(form):
     assert response.status_code == 200
     assert "Thanks, we will call you." in response.content.decode()
     contact = Contact.objects.get()
-    assert (contact.first_name, contact.source, contact.lifecycle_stage.key) == (
+    assert (contact.first_name, contact.source, getattr(contact.lifecycle_stage, "key", None)) == (
         "Meera",
         "diwali",
         "lead",
@@ -230,7 +230,7 @@ def test_the_contact_page_loads_the_lead_panel(admin, marketer, django_assert_ma
         "sales/leads/_contact_panel.html", {"kind": {"key": "contact"}, "obj": contact}
     )
     assert f'hx-get="/sales/contacts/{contact.pk}/lead/"' in loader
-    source = get_template("contacts/detail.html").template.source
+    source = get_template("contacts/detail.html").template.source  # type: ignore[attr-defined]
     assert '{% include "sales/leads/_contact_panel.html" %}' in source
     with django_assert_max_num_queries(16):
         panel = client.get(f"/sales/contacts/{contact.pk}/lead/", headers={"HX-Request": "true"})
@@ -259,7 +259,7 @@ def test_qualify_from_the_page(owner):
     assert response.status_code == 302
     assert response["Location"] == f"/contacts/{contact.pk}/"
     deal = Deal.objects.get()
-    assert (deal.name, deal.account.name) == ("Looms", "Meera Textiles")
+    assert (deal.name, getattr(deal.account, "name", None)) == ("Looms", "Meera Textiles")
     panel = client.get(f"/sales/contacts/{contact.pk}/lead/").content.decode()
     assert "Looms" in panel
 

@@ -72,7 +72,7 @@ def test_account_rules_use_industry_and_size(admin):
     account.refresh_from_db()
     small.refresh_from_db()
     assert account.territory_id == enterprise.pk
-    assert small.territory.name == "India"
+    assert getattr(small.territory, "name", None) == "India"
 
 
 def test_a_new_contact_gets_its_territory_and_the_territory_team_and_owner(admin, owner, north):
