@@ -266,8 +266,11 @@ def _setup(rows: int, seed: int) -> dict[str, Any]:
     weights = [w for _c, w in CURRENCIES]
     categories = ["pipeline", "best_case", "commit", "omitted"]
 
+    owner_team = [(u.pk, teams[i % TEAMS].pk) for i, u in enumerate(owners)]
+    territory_ids = [t.pk for t in territories]
+
     def deal(n: int) -> tuple[Any, ...]:
-        owner = owners[rng.randrange(OWNERS)]
+        owner_id, team_id = owner_team[rng.randrange(OWNERS)]
         roll = rng.random()
         stage = rng.choice(open_stages) if roll < 0.6 else (won if roll < 0.85 else lost)
         close = FIRST_MONTH + dt.timedelta(days=rng.randrange(MONTHS * 365 // 12))
@@ -280,8 +283,8 @@ def _setup(rows: int, seed: int) -> dict[str, Any]:
             "updated_at": now,
             "created_by": None,
             "version": 1,
-            "owner": owner.pk,
-            "team": teams[owners.index(owner) % TEAMS].pk,
+            "owner": owner_id,
+            "team": team_id,
             "custom": "{}",
             "name": f"Deal {n}",
             "pipeline": pipeline.pk,
@@ -297,7 +300,7 @@ def _setup(rows: int, seed: int) -> dict[str, Any]:
             "next_step": "",
             "next_step_on": None,
             "lost_reason": "Price" if stage.is_lost else "",
-            "territory": territories[rng.randrange(TERRITORIES)].pk if rng.random() < 0.9 else None,
+            "territory": territory_ids[rng.randrange(TERRITORIES)] if rng.random() < 0.9 else None,
             "stage_entered_at": now,
             "closed_on": closed_on,
         }

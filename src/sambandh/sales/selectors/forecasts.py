@@ -211,6 +211,8 @@ class PeriodStart(models.Func):
     output_field = models.DateField()
 
     def __init__(self, expression: Any, *, period: str) -> None:
+        if period not in PERIODS:
+            raise ValueError(period)
         self.period = period
         super().__init__(expression)
 
@@ -242,7 +244,8 @@ def forecast_queryset(
     end: dt.date,
     base: str,
 ) -> models.QuerySet[Any]:
-    """The one aggregate query: rows of (period, group, category) with sums in ``base``.
+    """The one aggregate query: a row per (period start, group) with a weighted sum per
+    category (x100), the won sum, and the counts of open, won and unconvertible deals.
 
     ``deals`` is already scoped to what the actor may read (and to a pipeline if asked).
     """
