@@ -221,8 +221,8 @@ def _raw_sql(
     and the converted totals in one aggregate."""
     per_stage = " UNION ALL ".join(
         "SELECT * FROM (SELECT id FROM sales_deal WHERE pipeline_id = %s AND stage_id = %s "
-        f"ORDER BY stage_entered_at DESC, id DESC LIMIT {CARDS})"
-        for _stage in stage_ids
+        f"ORDER BY stage_entered_at DESC, id DESC LIMIT {CARDS}) AS s{n}"
+        for n, _stage in enumerate(stage_ids)
     )
     cards = (
         "SELECT d.id, d.name, d.amount, d.currency, d.stage_id, d.stage_entered_at, "
