@@ -174,6 +174,16 @@ def test_search_finds_the_first_visible_matches_behind_many_hidden_ones(
     assert hidden  # the outsider's contacts exist, and are not found
 
 
+def test_search_past_the_batch_limit_joins_the_whole_match_set(
+    owner: User, outsider: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "SEARCH_BATCH_MAX", 4)
+    for i in range(12):
+        make_contact(outsider, first_name="Kavya", last_name=f"Iyer{i}")
+    mine = make_contact(owner, first_name="Kavya", last_name="Rao")
+    assert [h.id for h in selectors.global_search(actor=owner, q="kavya", limit=1)] == [mine.pk]
+
+
 def test_search_fills_up_with_companies_after_contacts(owner: User) -> None:
     contact = make_contact(owner, first_name="Tata", last_name="Sons")
     first = make_account(owner, name="Tata Motors")

@@ -19,7 +19,7 @@ from sambandh.core.filtering import apply_filters
 from sambandh.core.models import Action, AuditEntry, ObjectType, User
 from sambandh.core.pagination import Page, SortKey, paginate
 from sambandh.core.permissions import get_visible, visible
-from sambandh.core.search import matching_ids_after, matching_ids_sql
+from sambandh.core.search import matching_ids, matching_ids_sql
 
 M = TypeVar("M", bound=models.Model)
 
@@ -491,34 +491,31 @@ class SearchHit:
 
 
 def _search_visible(qs: models.QuerySet[M], object_type: str, q: str, limit: int) -> list[M]:
-    """The first ``limit`` records of ``qs`` (by id) matching ``q``.
+    """Up to ``limit`` records of ``qs`` (the actor's scope) matching ``q``, by id.
 
-    Walks the search index in id order, a batch at a time, and keeps what ``qs`` (the actor's
-    scope) lets through; batches grow, so a narrow scope over a common word stays bounded.
-    Asking the database for "visible AND matching" in one go made it collect every match of a
-    common word first (hundreds of ms at a million contacts).
+    Asks the search index for a few matches and keeps those the scope lets through, asking for
+    4x as many until it has enough or the matches run out; past SEARCH_BATCH_MAX (a narrow
+    scope over a common word) the database joins the whole match set with the scope.
     """
-    found: list[M] = []
-    after = 0
     batch = limit
-    while len(found) < limit:
-        ids = matching_ids_after(object_type, q, after=after, limit=batch)
+    while True:
+        ids = matching_ids(object_type, q, limit=batch)
         if not ids:
-            break
-        found += list(qs.filter(pk__in=ids).order_by("id")[: limit - len(found)])
-        if len(ids) < batch:
-            break
-        after = ids[-1]
-        batch = min(batch * 4, SEARCH_BATCH_MAX)
-    return found
+            return []
+        found = list(qs.filter(pk__in=ids).order_by("id")[:limit])
+        if len(found) >= limit or len(ids) < batch:
+            return found
+        if batch >= SEARCH_BATCH_MAX:
+            return list(_searched(qs, object_type, q).order_by("id")[:limit])
+        batch *= 4
 
 
 SEARCH_BATCH_MAX = 5000
 
 
 def global_search(*, actor: User, q: str, limit: int | None = None) -> list[SearchHit]:
-    """Contacts, then companies, matching every word of ``q`` and visible to the actor; the
-    first ``limit`` in all, by id within each kind."""
+    """Contacts, then companies, matching every word of ``q`` and visible to the actor; up to
+    ``limit`` in all, each kind by id."""
     limit = limit or settings.SAMBANDH_SEARCH_LIMIT
     if not q.strip():
         return []

@@ -42,8 +42,29 @@ def create_search_tables(schema_editor: BaseDatabaseSchemaEditor) -> None:
             f"CREATE INDEX IF NOT EXISTS core_search_document_trgm ON {PG_TABLE} "
             "USING gin (body gin_trgm_ops)"
         )
+        create_minor_type_index(schema_editor)
     else:  # pragma: no cover - the settings allow only these two
         raise RuntimeError(f"search is not supported on {vendor}")
+
+
+def create_minor_type_index(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """PostgreSQL: a trigram index over every type but contacts, which are most of the table.
+
+    A company search through the one big index rechecks every contact matching the word
+    before the type filter drops them (25 ms for a common name at 200,000 contacts); this
+    partial index holds only the others. SQLite's FTS5 table needs nothing.
+    """
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(
+        f"CREATE INDEX IF NOT EXISTS core_search_document_trgm_minor ON {PG_TABLE} "
+        f"USING gin (body gin_trgm_ops) WHERE object_type <> {TYPE_CODES['contact']}"
+    )
+
+
+def drop_minor_type_index(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS core_search_document_trgm_minor")
 
 
 def drop_search_tables(schema_editor: BaseDatabaseSchemaEditor) -> None:
@@ -140,24 +161,19 @@ def matching_ids_sql(object_type: str, query: str) -> tuple[str, list[object]] |
     return f"SELECT object_id FROM {PG_TABLE} WHERE " + " AND ".join(clauses), params  # noqa: S608
 
 
-def matching_ids_after(object_type: str, query: str, *, after: int, limit: int) -> list[int] | None:
-    """Up to ``limit`` ids of ``object_type`` records matching every word of ``query``, in
-    ascending id order, all greater than ``after``. None when the query has no words.
+def matching_ids(object_type: str, query: str, *, limit: int) -> list[int] | None:
+    """Up to ``limit`` ids of ``object_type`` records matching every word of ``query``, in the
+    order the index yields them (FTS5: by id). None when the query has no words.
 
-    For a top-N search: the caller walks the matches in batches and stops when it has enough,
-    so a common word costs a few index pages, not every one of its matches (the FTS5 posting
-    lists and the document table's primary key are both in id order).
+    For a top-N search: the database stops after ``limit`` matches (a sequential walk for a
+    common word, the trigram index for a rare one), where joining the whole match set with
+    the permission filter first collects every match of a common word.
     """
     found = matching_ids_sql(object_type, query)
     if found is None:
         return None
     sql, params = found
-    start = _key(object_type, after)
-    if connection.vendor == "sqlite":
-        sql += " AND rowid > %s ORDER BY rowid LIMIT %s"
-    else:
-        sql += " AND key > %s ORDER BY key LIMIT %s"
-    args: list[Any] = [*params, start, limit]
+    args: list[Any] = [*params, limit]
     with connection.cursor() as cursor:
-        cursor.execute(sql, args)
+        cursor.execute(f"{sql} LIMIT %s", args)
         return [row[0] for row in cursor.fetchall()]
