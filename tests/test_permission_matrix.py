@@ -57,7 +57,8 @@ def _api_url(method: str, path: str, t: Targets) -> str:
 
 def _state() -> tuple[int, ...]:
     tables: dict[str, Any] = {}
-    for model in [AuditEntry, OutboxEvent, *(m for p in PARTS for m in p.state_models)]:
+    models: list[Any] = [AuditEntry, OutboxEvent, *(m for p in PARTS for m in p.state_models)]
+    for model in models:
         tables[model._meta.label] = model
     revoked = ApiToken.objects.filter(revoked_at__isnull=False).count()
     return (*(m._default_manager.count() for m in tables.values()), revoked)
