@@ -132,6 +132,14 @@ def test_detail_shows_fields_people_lines_and_stage_history(owner: User) -> None
     assert 'data-testid="line-item"' in html
     assert html.count('data-testid="stage-span"') == 1
     assert "{% block" not in html
+    assert f'href="{reverse("sales:quote_create", args=[deal.pk])}"' in html
+
+
+def test_a_reader_gets_no_new_quote_link(owner: User, reader: User) -> None:
+    deal = deal_create(actor=owner, data={"name": "Read only"})
+    html = signed_in(reader).get(reverse("sales:deal_detail", args=[deal.pk])).content.decode()
+    assert "Read only" in html
+    assert 'data-testid="new-quote"' not in html
 
 
 def test_detail_of_someone_elses_deal_is_404_for_an_outsider(owner: User, outsider: User) -> None:
