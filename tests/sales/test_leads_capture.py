@@ -229,6 +229,20 @@ def test_qualify_links_an_existing_company(owner):
     assert Account.objects.count() == 1
 
 
+def test_qualifying_a_customer_keeps_its_stage_and_still_makes_the_deal(owner):
+    customer = make_contact(owner, first_name="Loyal", lifecycle_stage="customer")
+    lead_qualify(
+        actor=owner,
+        contact=customer,
+        create_account_name="Loyal Traders",
+        deal=_deal(name="Second order"),
+        version=customer.version,
+    )
+    customer.refresh_from_db()
+    assert getattr(customer.lifecycle_stage, "key", None) == "customer"
+    assert Deal.objects.get().name == "Second order"
+
+
 def test_qualify_rolls_back_everything_on_invalid_deal_data(owner):
     lead = make_contact(owner, lifecycle_stage="lead")
     before = (Account.objects.count(), Deal.objects.count(), AuditEntry.objects.count())

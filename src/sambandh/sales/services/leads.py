@@ -420,6 +420,17 @@ DEAL_KEYS = {
 }
 
 
+def _before_qualified(contact: Contact) -> bool:
+    """A lead moves up to "opportunity"; a customer (or any later stage) keeps its stage."""
+    target = LifecycleStage.objects.filter(key=QUALIFIED_STAGE).first()
+    if target is None:
+        return False
+    if contact.lifecycle_stage_id is None:
+        return True
+    current = LifecycleStage.objects.filter(pk=contact.lifecycle_stage_id).first()
+    return current is None or current.position < target.position
+
+
 def lead_qualify(
     *,
     actor: User,
@@ -434,7 +445,8 @@ def lead_qualify(
     link the given company (``account``: an id the actor can see), or create one named
     ``create_account_name`` (with the contact's address), or keep the contact's company;
     create a deal (``deal``: name, amount, currency, pipeline, expected_close_on) with the
-    contact as decision maker; move the contact to the "opportunity" lifecycle stage.
+    contact as decision maker; move the contact up to the "opportunity" lifecycle stage (a
+    contact already at that stage or a later one, such as a customer, keeps its stage).
     """
     from sambandh.sales.services.deals import deal_create
 
@@ -464,11 +476,11 @@ def lead_qualify(
         else:
             pk = account if account is not None else contact.account_id
             company = get_visible(actor, Account, pk)
+        changes: dict[str, Any] = {"account_id": company.pk}
+        if _before_qualified(contact):
+            changes["lifecycle_stage"] = QUALIFIED_STAGE
         contact = contact_services.contact_update(
-            actor=actor,
-            contact=contact,
-            data={"account_id": company.pk, "lifecycle_stage": QUALIFIED_STAGE},
-            version=version,
+            actor=actor, contact=contact, data=changes, version=version
         )
         deal_data = {DEAL_KEYS[k]: v for k, v in deal.items()}
         deal_data.update(
