@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -117,10 +118,14 @@ def forecast_chart(f: selectors.Forecast, labels: dict[str, str]) -> Chart:
     def h(amount: Decimal) -> float:
         return float(amount / scale_max) * plot_h
 
+    # A label is ~95 px wide ("September 2027"): label every ``step``-th period so they never
+    # overlap; every bar still names its period in its tooltip and the table has them all.
+    step = max(1, math.ceil(95 / slot))
     for i, p in enumerate(f.periods):
         cell = f.totals[p.key]
         middle = left + slot * i + slot / 2
-        axis.append((middle, labels[p.key]))
+        if i % step == 0:
+            axis.append((middle, labels[p.key]))
         base_y = float(top + plot_h)
         x = middle - bar_w - 1
         for key in ("commit", "best_case", "pipeline"):
