@@ -55,6 +55,10 @@ def _money(amount: Decimal, currency: str) -> str:
     return format_money(amount, currency, "en")
 
 
+def _has_devanagari(text: str) -> bool:
+    return any("\u0900" <= ch <= "\u097f" for ch in text)
+
+
 def _percent(value: Decimal) -> str:
     return f"{Decimal(value).normalize():f}%"
 
@@ -166,8 +170,12 @@ def _render(quote: Quote) -> bytes:
         )
     for label, amount in totals:
         bold = label == _("Total")
-        pdf.set_font("latin", "B" if bold else "", 11 if bold else 10)
+        style, size = ("B" if bold else ""), (11 if bold else 10)
+        # A Hindi label is set in the Devanagari font itself, not through the fallback: after
+        # a fallback run in bold, fpdf2 drew the next Latin cell with the wrong glyphs.
+        pdf.set_font("deva" if _has_devanagari(label) else "latin", style, size)
         pdf.cell(width * 0.74, 7, label, align="R")
+        pdf.set_font("latin", style, size)
         pdf.cell(
             width * 0.26,
             7,
