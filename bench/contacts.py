@@ -61,22 +61,31 @@ def _parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 @contextmanager
-def _postgres_database(admin_url: str) -> Iterator[str]:
+def _postgres_database(admin_url: str, name: str = PG_BENCH_DB) -> Iterator[str]:
     import psycopg
 
     base = admin_url.rstrip("/")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
     try:
-        yield f"{base}/{PG_BENCH_DB}"
+        yield f"{base}/{name}"
     finally:
         with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _run_child(args: argparse.Namespace, db: str) -> dict[str, Any]:
-    """Run the measurements for one database in a fresh process; return its JSON line."""
+    return run_child(__file__, args, db, pg_database=PG_BENCH_DB)
+
+
+def run_child(
+    script: str, args: argparse.Namespace, db: str, *, pg_database: str
+) -> dict[str, Any]:
+    """Run ``script --child`` for one database in a fresh process (settings are fixed per
+    process) on a throw-away data folder, or PostgreSQL database ``pg_database``; return its
+    JSON line. Every bench script's driver uses this one."""
+    name = f"bench/{os.path.basename(script)}"
     with tempfile.TemporaryDirectory(prefix="sambandh-bench-") as data_dir:
         env = {
             k: v
@@ -93,30 +102,23 @@ def _run_child(args: argparse.Namespace, db: str) -> dict[str, Any]:
                 "LOG_LEVEL": "WARNING",
             }
         )
-        command = [
-            sys.executable,
-            os.path.abspath(__file__),
-            "--child",
-            "--db",
-            db,
-            "--rows",
-            str(args.rows),
-            "--seed",
-            str(args.seed),
-        ]
+        command = [sys.executable, os.path.abspath(script), "--child", "--db", db]
+        command += ["--rows", str(args.rows)]
+        if getattr(args, "seed", None) is not None:
+            command += ["--seed", str(args.seed)]
         if db == "postgres":
-            with _postgres_database(args.pg_url) as url:
+            with _postgres_database(args.pg_url, pg_database) as url:
                 env["DATABASE_URL"] = url
-                lines = _stream(command, env)
+                lines = _stream(command, env, name)
         else:
-            lines = _stream(command, env)
+            lines = _stream(command, env, name)
     if not lines or not lines[-1].startswith("{"):
-        raise SystemExit(f"bench/contacts.py: the {db} run failed (see above)")
+        raise SystemExit(f"{name}: the {db} run failed (see above)")
     result: dict[str, Any] = json.loads(lines[-1])
     return result
 
 
-def _stream(command: list[str], env: dict[str, str]) -> list[str]:
+def _stream(command: list[str], env: dict[str, str], name: str = "bench/contacts.py") -> list[str]:
     """Run ``command``, echoing its output as it comes; return its lines."""
     lines: list[str] = []
     with subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
@@ -129,7 +131,7 @@ def _stream(command: list[str], env: dict[str, str]) -> list[str]:
                 print(line, end="", flush=True)
         process.wait()
     if process.returncode != 0:
-        raise SystemExit(f"bench/contacts.py: measuring process exited with {process.returncode}")
+        raise SystemExit(f"{name}: measuring process exited with {process.returncode}")
     return lines
 
 

@@ -26,17 +26,14 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.contacts import _result, _say, _stream, _timed, percentile  # noqa: E402
+from bench.contacts import _result, _say, _timed, percentile, run_child  # noqa: E402
 
 DEFAULT_ROWS = 10_000
 REPEATS = 20
@@ -61,51 +58,8 @@ def _parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-@contextmanager
-def _postgres_database(admin_url: str) -> Iterator[str]:
-    import psycopg
-
-    base = admin_url.rstrip("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-    try:
-        yield f"{base}/{PG_BENCH_DB}"
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-
-
 def _run_child(args: argparse.Namespace, db: str) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="sambandh-bench-board-") as data_dir:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in {"DATABASE_URL", "SAMBANDH_TEST_DB_NAME", "REDIS_URL", "DEBUG"}
-        }
-        env.update(
-            {
-                "DJANGO_SETTINGS_MODULE": "sambandh.settings",
-                "SAMBANDH_DATA_DIR": data_dir,
-                "SAMBANDH_TESTING": "1",
-                "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-                "LOG_LEVEL": "WARNING",
-            }
-        )
-        command = [
-            sys.executable, os.path.abspath(__file__), "--child", "--db", db,
-            "--rows", str(args.rows), "--seed", str(args.seed),
-        ]  # fmt: skip
-        if db == "postgres":
-            with _postgres_database(args.pg_url) as url:
-                env["DATABASE_URL"] = url
-                lines = _stream(command, env)
-        else:
-            lines = _stream(command, env)
-    if not lines or not lines[-1].startswith("{"):
-        raise SystemExit(f"bench/sales_board.py: the {db} run failed (see above)")
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
+    return run_child(__file__, args, db, pg_database=PG_BENCH_DB)
 
 
 def main(argv: list[str] | None = None) -> int:
