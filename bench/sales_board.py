@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.contacts import _result, _say, _timed, percentile, run_child  # noqa: E402
+from bench.contacts import _result, _say, _timed, drive, percentile  # noqa: E402
 
 DEFAULT_ROWS = 10_000
 REPEATS = 20
@@ -58,31 +58,11 @@ def _parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _run_child(args: argparse.Namespace, db: str) -> dict[str, Any]:
-    return run_child(__file__, args, db, pg_database=PG_BENCH_DB)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     if args.child:
         return _measure(args)
-    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    runs = [_run_child(args, db) for db in dbs]
-    final = (
-        runs[0]
-        if len(runs) == 1
-        else {
-            "bench": "sales_board",
-            "db": "both",
-            "rows": args.rows,
-            "results": [
-                {**r, "name": f"{run['db']}: {r['name']}"} for run in runs for r in run["results"]
-            ],
-        }
-    )
-    print(json.dumps(final, ensure_ascii=False), flush=True)
-    missed = [r["name"] for r in final["results"] if r.get("ok") is False]
-    return 1 if args.strict and missed else 0
+    return drive(__file__, args, "sales_board", pg_database=PG_BENCH_DB)
 
 
 # ---------------------------------------------------------------- measuring (child process)

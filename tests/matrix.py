@@ -53,7 +53,7 @@ class MatrixPart:
 
     - ``api``: ``(method, path) -> "s s s s s s"`` expected status per role (ROLES order).
     - ``api_ids``: ``(path prefix, target name)`` to fill ``{id}`` in paths.
-    - ``api_body(method, path, targets, actor)``: the JSON body of a POST/PATCH, else None.
+    - ``api_body(method, path, targets, actor)``: the JSON body of a POST/PATCH/PUT, else None.
     - ``api_query``: ``(method, path) -> "?q=..."`` query strings some GETs need.
     - ``html_get`` / ``html_post``: ``url name -> statuses``; ``html_views()``: (name, path)
       with record id 1 in paths; ``html_url(name, path, targets)`` substitutes real ids;

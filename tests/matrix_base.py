@@ -44,6 +44,15 @@ API_MATRIX: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/custom-fields/{id}"): "200 403 403 403 403 403",
     ("DELETE", "/api/v1/custom-fields/{id}"): "204 403 403 403 403 403",
     ("GET", "/api/v1/contacts"): "200 200 200 200 200 200",
+    ("GET", "/api/v1/contacts/export"): "200 200 200 403 200 403",
+    ("POST", "/api/v1/contacts/duplicates"): "200 200 200 200 200 200",
+    ("POST", "/api/v1/contacts/batch"): "200 200 200 200 200 200",
+    ("POST", "/api/v1/accounts/batch"): "200 200 200 200 200 200",
+    # Merging needs update on the survivor and delete on the others (dedup.merge).
+    ("POST", "/api/v1/contacts/merge"): "200 200 404 403 403 403",
+    ("POST", "/api/v1/accounts/merge"): "200 200 404 403 403 403",
+    ("POST", "/api/v1/accounts/duplicates"): "200 200 200 200 200 200",
+    ("GET", "/api/v1/accounts/export"): "200 200 200 403 200 403",
     ("POST", "/api/v1/contacts"): "201 201 201 403 201 403",
     ("GET", "/api/v1/contacts/{id}"): "200 200 404 200 200 200",
     ("PATCH", "/api/v1/contacts/{id}"): "200 200 404 200 200 403",
@@ -80,6 +89,8 @@ def _make_targets(t: Targets) -> None:
     t.objects.update(
         contact=contact,
         account=make_account(owner_admin, name="Target Ltd"),
+        duplicate_contact=make_contact(owner_admin, first_name="Target", last_name="Twin"),
+        duplicate_account=make_account(owner_admin, name="Target Twin Ltd"),
         note=make_note(owner_admin, contact=contact, body="Target note"),
         tag=tag_create(actor=owner_admin, name="target-tag"),
         team=core_services.team_create(actor=owner_admin, name="Target team"),
@@ -120,6 +131,19 @@ def _api_body(method: str, path: str, t: Targets, actor: User) -> dict[str, Any]
         ("PATCH", "/api/v1/contacts/{id}"): {"city": "Pune", "version": t.contact.version},
         ("POST", "/api/v1/contacts/{id}/notes"): {"body": "New note"},
         ("POST", "/api/v1/accounts"): {"name": "New Ltd"},
+        ("POST", "/api/v1/contacts/duplicates"): {"first_name": "New", "email": "x@example.com"},
+        ("POST", "/api/v1/contacts/batch"): {"records": [{"first_name": "Batch"}]},
+        ("POST", "/api/v1/accounts/batch"): {"records": [{"name": "Batch Ltd"}]},
+        ("POST", "/api/v1/contacts/merge"): {
+            "survivor_id": t.contact.pk,
+            "loser_ids": [t.duplicate_contact.pk],
+            "values": {"last_name": "Twin"},
+        },
+        ("POST", "/api/v1/accounts/merge"): {
+            "survivor_id": t.account.pk,
+            "loser_ids": [t.duplicate_account.pk],
+        },
+        ("POST", "/api/v1/accounts/duplicates"): {"name": "New Ltd", "domain": "new.example"},
         ("PATCH", "/api/v1/accounts/{id}"): {"city": "Pune", "version": t.account.version},
         ("POST", "/api/v1/accounts/{id}/notes"): {"body": "New note"},
         ("PATCH", "/api/v1/notes/{id}"): {"body": "Changed note", "version": t.note.version},
@@ -138,7 +162,14 @@ HTML_GET_MATRIX: dict[str, str] = {
     "web:settings": "200 200 200 200 200 200",
     "web:search": "200 200 200 200 200 200",
     "web:note_delete": "405 405 405 405 405 405",
+    "web:duplicates": "200 200 200 200 200 200",
+    # Org-wide figures: administrators and roles that export every record (dedup.quality).
+    "web:data_quality": "200 200 403 403 200 403",
     "web:contact_list": "200 200 200 200 200 200",
+    "web:contact_merge": "200 200 404 403 403 403",
+    "web:account_merge": "200 200 404 403 403 403",
+    "web:contact_export": "405 405 405 405 405 405",
+    "web:account_export": "405 405 405 405 405 405",
     "web:contact_create": "200 200 200 403 200 403",
     "web:contact_detail": "200 200 404 200 200 200",
     "web:contact_edit": "200 200 404 200 200 403",
@@ -159,7 +190,12 @@ HTML_GET_MATRIX: dict[str, str] = {
 }
 # url name: expected status of a valid POST per role; these views write.
 HTML_POST_MATRIX: dict[str, str] = {
+    "web:contact_export": "200 200 200 403 200 403",
+    "web:account_export": "200 200 200 403 200 403",
     "web:note_delete": "302 302 404 403 403 403",
+    "web:contact_merge": "302 302 404 403 403 403",
+    "web:account_merge": "302 302 404 403 403 403",
+    "web:data_quality": "302 302 403 403 302 403",
     "web:contact_create": "302 302 302 403 302 403",
     "web:contact_edit": "302 302 404 302 302 403",
     "web:contact_delete": "302 302 404 403 403 403",
@@ -177,10 +213,15 @@ def _html_url(name: str, path: str, t: Targets) -> str:
     if name == "web:note_delete":
         return path.replace("/1/", f"/{t.note.pk}/")
     pk = t.contact.pk if "contact" in name else t.account.pk
+    if name.endswith("_merge"):
+        twin = t.duplicate_contact.pk if "contact" in name else t.duplicate_account.pk
+        return path.replace("ids=1,2", f"ids={pk},{twin}")
     return path.replace("/1/", f"/{pk}/")
 
 
 def _html_form(name: str, t: Targets) -> dict[str, Any]:
+    if name == "web:data_quality":
+        return {"object": "contact"}
     kind = "contact" if "contact" in name else "account"
     record: Any = t.contact if kind == "contact" else t.account
     version = str(record.version)
@@ -190,6 +231,9 @@ def _html_form(name: str, t: Targets) -> dict[str, Any]:
         return {"phone": "+919812345678", "version": version}
     if name.endswith("_delete"):
         return {}
+    if name.endswith("_merge"):
+        twin = t.duplicate_contact if kind == "contact" else t.duplicate_account
+        return {"ids": f"{record.pk},{twin.pk}", "survivor": str(record.pk)}
     data: dict[str, Any] = (
         {"first_name": "Matrix", "last_name": "Person", "email": "matrix@example.com"}
         if kind == "contact"

@@ -80,7 +80,9 @@ def test_api_permission_matrix(method, path, role_index, targets, client, north)
     actor = make_user(f"actor-{role_index}", ROLES[role_index], [north])
     _token, raw = core_services.api_token_create(actor=actor, name="matrix")
     expected = int(part.api[(method, path)].split()[role_index])
-    body = part.api_body(method, path, targets, actor) if method in {"POST", "PATCH"} else None
+    body = (
+        part.api_body(method, path, targets, actor) if method in {"POST", "PATCH", "PUT"} else None
+    )
     url = _api_url(method, path, targets)
     before = _state()
     response = client.generic(

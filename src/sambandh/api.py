@@ -69,7 +69,8 @@ api = NinjaAPI(
         "(`Authorization: Bearer sbk_...`, created at `POST /tokens`) or a browser session "
         "(send the CSRF token on unsafe methods). Lists are keyset-paginated: pass "
         "`next_cursor` back as `cursor`. Updates are PATCH with the record's `version`; a "
-        "stale version is a 409 `conflict`. Errors are `{code, message, fields}`."
+        "stale version is a 409 `conflict`. Errors are `{code, message, fields}`. POSTs that "
+        "create records take an `Idempotency-Key` header that makes a retry safe."
     ),
 )
 
@@ -185,12 +186,20 @@ def _register_routers() -> None:
     from sambandh.activities.api import router as activities_router
     from sambandh.contacts.api import router as contacts_router
     from sambandh.core.api import router as core_router
+    from sambandh.dataio.api import bulk_router
+    from sambandh.dataio.api import router as imports_router
+    from sambandh.dataio.exports.api import router as exports_router
     from sambandh.sales.api import router as sales_router
 
     api.add_router("", core_router)
+    # Before contacts: its /contacts/{id} would take /contacts/bulk-jobs for an id.
+    api.add_router("", bulk_router)
+    # Before sales and activities: their /deals/{id} would take /deals/export for an id.
+    api.add_router("", exports_router)
     api.add_router("", contacts_router)
     api.add_router("", sales_router)
     api.add_router("", activities_router)
+    api.add_router("", imports_router)
 
 
 _register_routers()

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "sambandh.contacts",
     "sambandh.sales",
     "sambandh.activities",
+    "sambandh.dedup",
+    "sambandh.dataio",
     "sambandh.web",
 ]
 
@@ -142,6 +144,10 @@ def _database() -> dict[str, Any]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": name,
+        # Keep a thread's connection between requests: opening one and running the PRAGMAs
+        # below costs more than the queries of a typical API call.
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two writers
             # queue on the busy timeout instead of failing with "database is locked" mid-way.
@@ -248,3 +254,12 @@ LOGGING: dict[str, Any] = {
 # API
 SAMBANDH_API_PAGE_MAX = 200
 SAMBANDH_SEARCH_LIMIT = 20
+# Imports: a worker that has not reported for this long is taken for dead and its job resumed
+# by another; a file of at least this many rows is read by a second process.
+SAMBANDH_IMPORT_STALE_SECONDS = int(os.environ.get("SAMBANDH_IMPORT_STALE_SECONDS", "120"))
+SAMBANDH_IMPORT_PIPELINE_MIN_ROWS = int(
+    os.environ.get("SAMBANDH_IMPORT_PIPELINE_MIN_ROWS", "20000")
+)
+# Exports: a selection of more rows than this is written to a file by a worker (the user
+# downloads it from /exports/) instead of being streamed in the request.
+SAMBANDH_EXPORT_BACKGROUND_ROWS = int(os.environ.get("SAMBANDH_EXPORT_BACKGROUND_ROWS", "50000"))

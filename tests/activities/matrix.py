@@ -101,8 +101,11 @@ def _api_body(method: str, path: str, t: Targets, actor: User) -> dict[str, Any]
 
 def html_views(pk: int = 1) -> list[tuple[str, str]]:
     views = [
+        ("activities:list", reverse("activities:list")),
         ("activities:my_day", reverse("activities:my_day")),
         ("activities:detail", reverse("activities:detail", args=[pk])),
+        ("activities:edit", reverse("activities:edit", args=[pk])),
+        ("activities:delete", reverse("activities:delete", args=[pk])),
         ("activities:complete", reverse("activities:complete", args=[pk])),
         ("activities:dismiss", reverse("activities:dismiss", args=[pk])),
     ]
@@ -115,8 +118,11 @@ def html_views(pk: int = 1) -> list[tuple[str, str]]:
 
 
 HTML_GET_MATRIX: dict[str, str] = {
+    "activities:list": "200 200 200 200 200 200",
     "activities:my_day": "200 200 200 200 200 200",
     "activities:detail": SEE,
+    "activities:edit": CHANGE,
+    "activities:delete": CHANGE,
     "activities:complete": "405 405 405 405 405 405",
     "activities:dismiss": "405 405 405 405 405 405",
     "activities:contact_timeline": SEE,
@@ -127,6 +133,8 @@ HTML_GET_MATRIX: dict[str, str] = {
     "activities:deal_new": "200 200 404 200 200 403",
 }
 HTML_POST_MATRIX: dict[str, str] = {
+    "activities:edit": "302 302 404 403 403 403",
+    "activities:delete": "302 302 404 403 403 403",
     "activities:complete": "302 302 404 403 403 403",
     "activities:dismiss": "302 302 404 403 403 403",
     "activities:contact_new": "302 302 404 302 302 403",
@@ -151,6 +159,8 @@ def _html_url(name: str, path: str, t: Targets) -> str:
 def _html_form(name: str, t: Targets) -> dict[str, Any]:
     if name.endswith("_new"):
         return {"subject": "A matrix call", "outcome": "connected"}
+    if name == "activities:edit":
+        return {"subject": "Changed", "version": t.activity_task.version}
     return {}
 
 

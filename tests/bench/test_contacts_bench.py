@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from bench.contacts import _result, percentile
-
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "contacts.py"
+from tests.bench_helper import bench_json, run_bench, slow
 
 
 def test_percentile_is_the_nearest_rank() -> None:
@@ -59,34 +52,19 @@ def test_a_result_without_baseline_has_no_ratio() -> None:
 
 
 def test_too_few_rows_are_refused() -> None:
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, str(SCRIPT), "--rows", "10"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_bench("contacts.py", "--rows", "10", timeout=60)
     assert result.returncode == 2
     assert "--rows must be at least 1000" in result.stderr
 
 
-@pytest.mark.skipif(
-    os.environ.get("SAMBANDH_SLOW_TESTS") != "1",
-    reason="a full bench run takes a minute; set SAMBANDH_SLOW_TESTS=1",
-)
+@slow
 def test_a_small_sqlite_run_ends_with_the_json_line() -> None:
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, str(SCRIPT), "--rows", "1000", "--db", "sqlite"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    last = json.loads(result.stdout.strip().splitlines()[-1])
+    last = bench_json("contacts.py", "--rows", "1000", "--db", "sqlite")
     assert (last["bench"], last["db"], last["rows"]) == ("contacts", "sqlite", 1000)
     names = [r["name"] for r in last["results"]]
     assert names == [
+        "request floor p50",
+        "request floor p99",
         "list page p50",
         "list page p99",
         "email lookup p99",

@@ -84,3 +84,14 @@ def screenshot(page: Any, request: pytest.FixtureRequest) -> Any:
         return path
 
     return take
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def to_docs(shot: Path, name: str) -> None:
+    """Copy a screenshot into docs/screenshots (the README's tour) when asked to with
+    ``SAMBANDH_DOCS_SCREENSHOTS=1``: a test run never rewrites tracked files on its own."""
+    if os.environ.get("SAMBANDH_DOCS_SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, DOCS / name)

@@ -3,18 +3,15 @@ contact's page, see both on its timeline, then complete a task with one click on
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from sambandh.activities import services
 from sambandh.activities.models import Activity, ActivityStatus
+from tests.browser.conftest import to_docs
 from tests.factories import make_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_log_a_call_schedule_a_meeting_and_complete_a_task(page, screenshot, owner) -> None:
@@ -79,8 +76,7 @@ def test_log_a_call_schedule_a_meeting_and_complete_a_task(page, screenshot, own
     expect(overdue.get_by_test_id("activity-subject")).to_have_text("Send the revised quote")
     expect(page.get_by_test_id("reminder")).to_have_count(1)
     shot = screenshot("2-my-day")
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, DOCS / "my-day.png")
+    to_docs(shot, "my-day.png")
     overdue.get_by_test_id("complete").click()
     expect(overdue.get_by_test_id("activity-done")).to_be_visible()
     task.refresh_from_db()

@@ -4,8 +4,6 @@ table and a chart, regrouped by team, then in Hindi."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -13,9 +11,9 @@ from playwright.sync_api import expect
 
 from sambandh.sales.models import Stage
 from sambandh.sales.services.deals import deal_create, deal_move_stage
+from tests.browser.conftest import to_docs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_the_forecast_shows_weighted_pipeline_against_won_revenue(page, screenshot, manager):
@@ -53,8 +51,7 @@ def test_the_forecast_shows_weighted_pipeline_against_won_revenue(page, screensh
     expect(page.get_by_test_id("group-row").first).to_be_visible()
     expect(total).to_contain_text("₹2,00,000.00")
     shot = screenshot("1-forecast")
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, DOCS / "forecast.png")
+    to_docs(shot, "forecast.png")
 
     page.get_by_role("button", name="हिन्दी").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("पूर्वानुमान")

@@ -5,8 +5,6 @@ sees the new deal. The last screenshot is kept as docs/screenshots/qualify-lead.
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -16,9 +14,9 @@ from sambandh.sales.models import Deal
 from sambandh.sales.services.assignment import assignment_rule_create
 from sambandh.sales.services.leads import lead_form_create
 from sambandh.sales.services.scoring import scoring_rule_create
+from tests.browser.conftest import to_docs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_a_web_lead_is_captured_then_qualified_from_its_contact_page(
@@ -89,8 +87,7 @@ def test_a_web_lead_is_captured_then_qualified_from_its_contact_page(
     expect(deal_link).to_be_visible()
     expect(page.get_by_test_id("related-account")).to_contain_text("Iyer Textiles")
     path = screenshot("3-qualified")
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS / "qualify-lead.png")
+    to_docs(path, "qualify-lead.png")
 
     deal = Deal.objects.get()
     contact.refresh_from_db()

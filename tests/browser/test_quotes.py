@@ -4,8 +4,6 @@ create a quote, see its totals, download its PDF and read it back."""
 from __future__ import annotations
 
 import io
-import shutil
-from pathlib import Path
 
 import pypdf
 import pytest
@@ -13,11 +11,11 @@ from playwright.sync_api import expect
 
 from sambandh.sales.models import Quote
 from sambandh.sales.services.catalog import product_create
+from tests.browser.conftest import to_docs
 from tests.factories import make_account
 from tests.sales.catalog_setup import make_deal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_a_quote_is_created_from_a_deal_and_downloaded_as_pdf(
@@ -64,8 +62,7 @@ def test_a_quote_is_created_from_a_deal_and_downloaded_as_pdf(
     expect(page.get_by_test_id("quote-total")).to_contain_text("47,082.00")
     expect(page.get_by_test_id("quote-lines")).to_contain_text("सीआरएम प्रो लाइसेंस")
     shot = screenshot("quote")
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, DOCS / "quote.png")
+    to_docs(shot, "quote.png")
 
     with page.expect_download() as info:
         page.get_by_test_id("quote-pdf").click()

@@ -140,21 +140,49 @@ HTML_GET_MATRIX: dict[str, str] = {
     "sales:quote_transition": "405 405 405 405 405 405",
     "sales:order_list": "200 200 200 200 200 200",
     "sales:order_detail": "200 200 404 200 200 200",
+    "sales:quote_lines": "405 405 405 405 405 405",
+    "sales:product_create": "200 200 403 403 403 403",
+    "sales:product_edit": "200 200 403 403 403 403",
+    "sales:price_book_list": "200 200 200 200 200 200",
+    "sales:price_book_create": "200 200 403 403 403 403",
+    "sales:price_book_detail": "200 200 200 200 200 200",
+    "sales:price_book_edit": "200 200 403 403 403 403",
+    "sales:price_book_price": "405 405 405 405 405 405",
 }
 # url name: expected status of a valid POST per role.
 HTML_POST_MATRIX: dict[str, str] = {
     "sales:quote_create": "302 302 404 403 403 403",
     "sales:quote_transition": "302 302 404 403 403 403",
+    "sales:quote_lines": "302 302 404 403 403 403",
+    "sales:product_create": "302 302 403 403 403 403",
+    "sales:product_edit": "302 302 403 403 403 403",
+    "sales:price_book_create": "302 302 403 403 403 403",
+    "sales:price_book_edit": "302 302 403 403 403 403",
+    "sales:price_book_price": "302 302 403 403 403 403",
 }
 
 
 def _html_views() -> list[tuple[str, str]]:
-    views = [(name, reverse(name)) for name in ("sales:product_list", "sales:order_list")]
+    views = [
+        (name, reverse(name))
+        for name in (
+            "sales:product_list",
+            "sales:order_list",
+            "sales:product_create",
+            "sales:price_book_list",
+            "sales:price_book_create",
+        )
+    ]
     for name in (
         "sales:quote_create",
         "sales:quote_detail",
         "sales:quote_pdf",
+        "sales:quote_lines",
         "sales:order_detail",
+        "sales:product_edit",
+        "sales:price_book_detail",
+        "sales:price_book_edit",
+        "sales:price_book_price",
     ):
         views.append((name, reverse(name, args=[1])))
     views.append(("sales:quote_transition", reverse("sales:quote_transition", args=[1, "send"])))
@@ -165,14 +193,45 @@ def _html_url(name: str, path: str, t: Targets) -> str:
     target = {
         "sales:quote_create": t.catalog_deal,
         "sales:order_detail": t.order,
+        "sales:product_edit": t.product,
+        "sales:price_book_detail": t.price_book,
+        "sales:price_book_edit": t.price_book,
+        "sales:price_book_price": t.price_book,
     }.get(name, t.quote if "quote" in name else None)
     return path if target is None else path.replace("/1/", f"/{target.pk}/")
 
 
 def _html_form(name: str, t: Targets) -> dict[str, Any]:
-    if name == "sales:quote_transition":
-        return {"version": str(t.quote.version)}
-    return {"discount_percent": "5"}
+    product = {"sku": "NEW-1", "name_en": "New product", "tax_rate": "18", "is_active": "on"}
+    forms: dict[str, dict[str, Any]] = {
+        "sales:quote_transition": {"version": str(t.quote.version)},
+        "sales:quote_lines": {
+            "version": str(t.quote.version),
+            "line_count": "1",
+            "lines-0-description": "Setup",
+            "lines-0-unit_price": "500",
+            "discount_percent": "5",
+        },
+        "sales:product_create": product,
+        "sales:product_edit": {
+            **product,
+            "sku": t.product.sku,
+            "name_hi": "नया उत्पाद",
+            "version": str(t.product.version),
+        },
+        "sales:price_book_create": {"name": "New book", "is_active": "on"},
+        "sales:price_book_edit": {
+            "name": "Renamed book",
+            "is_active": "on",
+            "version": str(t.price_book.version),
+        },
+        "sales:price_book_price": {
+            "product_id": str(t.product.pk),
+            "currency": "INR",
+            "unit_price": "99.50",
+        },
+    }
+    return forms.get(name, {"discount_percent": "5"})
 
 
 PART = MatrixPart(

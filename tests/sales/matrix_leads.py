@@ -69,12 +69,14 @@ HTML_POST_MATRIX: dict[str, str] = {
     "sales:lead_form_public": ALL_200,
     "sales:lead_qualify": "302 302 404 403 403 403",
 }
-for _key, _group in (
-    ("territory", "territory"),
-    ("lead_form", "lead"),
-    ("scoring_rule", "lead"),
-    ("assignment_rule", "lead"),
-):
+SETTINGS_KINDS = {
+    "territory": "territory",
+    "lead_form": "lead",
+    "scoring_rule": "lead",
+    "assignment_rule": "lead",
+}
+for _key, _group in SETTINGS_KINDS.items():
+    # Create, edit and delete need the same roles (configuration: an "all" scope or none).
     _write = "200 200 403 403 403 403" if _group == "territory" else "200 200 403 403 200 403"
     _post = _write.replace("200", "302")
     HTML_GET_MATRIX.update(
@@ -82,9 +84,12 @@ for _key, _group in (
             f"sales:{_key}_list": ALL_200,
             f"sales:{_key}_create": _write,
             f"sales:{_key}_edit": _write,
+            f"sales:{_key}_delete": _write,
         }
     )
-    HTML_POST_MATRIX.update({f"sales:{_key}_create": _post, f"sales:{_key}_edit": _post})
+    HTML_POST_MATRIX.update(
+        {f"sales:{_key}_create": _post, f"sales:{_key}_edit": _post, f"sales:{_key}_delete": _post}
+    )
 
 TARGET_SLUG = "target-form"
 
@@ -152,22 +157,23 @@ def _api_body(method: str, path: str, t: Targets, actor: User) -> dict[str, Any]
 
 def _html_views() -> list[tuple[str, str]]:
     views = [("sales:lead_form_public", reverse("sales:lead_form_public", args=[TARGET_SLUG]))]
-    for key in ("territory", "lead_form", "scoring_rule", "assignment_rule"):
+    for key in SETTINGS_KINDS:
         views.append((f"sales:{key}_list", reverse(f"sales:{key}_list")))
         views.append((f"sales:{key}_create", reverse(f"sales:{key}_create")))
         views.append((f"sales:{key}_edit", reverse(f"sales:{key}_edit", args=[1])))
+        views.append((f"sales:{key}_delete", reverse(f"sales:{key}_delete", args=[1])))
     for name in ("sales:lead_form_embed", "sales:lead_panel", "sales:lead_qualify"):
         views.append((name, reverse(name, args=[1])))
     return views
 
 
+VIEWS = ("edit", "delete")  # the settings views of one record
+
+
 def _html_url(name: str, path: str, t: Targets) -> str:
     targets = {
-        "sales:territory_edit": t.territory,
-        "sales:lead_form_edit": t.lead_form,
+        **{f"sales:{key}_{view}": getattr(t, key) for key in SETTINGS_KINDS for view in VIEWS},
         "sales:lead_form_embed": t.lead_form,
-        "sales:scoring_rule_edit": t.scoring_rule,
-        "sales:assignment_rule_edit": t.assignment_rule,
         "sales:lead_panel": t.contact,
         "sales:lead_qualify": t.contact,
     }
@@ -230,6 +236,7 @@ def _html_form(name: str, t: Targets) -> dict[str, Any]:
             "strategy": "territory",
             "version": str(_version(t.assignment_rule)),
         },
+        **{f"sales:{key}_delete": {} for key in SETTINGS_KINDS},  # a confirmed delete: no fields
     }
     return forms[name]
 

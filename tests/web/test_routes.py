@@ -33,9 +33,19 @@ def test_every_record_route_answers_its_owner_without_a_server_error(owner, clie
     for name, path in html_views(pk=contact.pk):
         if name.startswith("web:account_"):
             path = path.replace(f"/{contact.pk}/", f"/{account.pk}/")
-        if name in ("web:logout", "web:language", "web:note_delete"):
+        # data_quality: org-wide figures, 403 for a Sales rep (tests/dedup/test_quality.py)
+        if name in ("web:logout", "web:language", "web:note_delete", "web:data_quality"):
             continue
-        response = client.get(path)
+        if name.endswith("_merge"):  # needs two records of a kind: tests/dedup/test_merge.py
+            continue
+        if name.startswith("web:import_") and name != "web:import_new":
+            continue  # an import's pages need an import: tests/dataio/test_import_views.py
+        if name == "web:export_download":
+            continue  # needs a finished export: tests/dataio/test_export_jobs.py
+        if name.endswith("_export"):  # POST only: an export writes its audit entry
+            response = client.post(path, {"format": "csv"})
+        else:
+            response = client.get(path)
         assert response.status_code in (200, 302), (name, response.status_code)
 
 
@@ -43,7 +53,7 @@ def test_every_record_route_is_not_found_for_an_outsider(owner, outsider, client
     contact = make_contact(owner, phone="9876543210")
     client = client_for(outsider)
     for name, path in html_views(pk=contact.pk):
-        if not name.startswith("web:contact_") or name.endswith(("_list", "_create")):
+        if not name.startswith("web:contact_") or name.endswith(("_list", "_create", "_export")):
             continue
         assert client.get(path).status_code == 404, name
 

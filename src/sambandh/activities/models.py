@@ -121,6 +121,13 @@ class Activity(Owned):
             models.Index(fields=["owner", "status", "due_at"], name="activity_my_day_idx"),
             models.Index(fields=["owner", "kind", "occurred_at"], name="activity_owner_kind_idx"),
             models.Index(fields=["status", "reminder_at"], name="activity_reminder_idx"),
+            # The activities list: its default order, and one per filter it offers.
+            models.Index(fields=["-occurred_at", "-id"], name="activity_when_idx"),
+            # "Mine" (and every list of a user whose scope is their own) in the default order.
+            models.Index(fields=["owner", "-occurred_at", "-id"], name="activity_owner_when_idx"),
+            models.Index(fields=["kind", "-occurred_at", "-id"], name="activity_kind_when_idx"),
+            models.Index(fields=["status", "-occurred_at", "-id"], name="activity_status_when_idx"),
+            models.Index(fields=["due_at", "id"], name="activity_due_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -91,17 +91,17 @@ class ActivityFilters:
     due_to: Any = None
 
 
-def activity_list(
+def activity_selection(
     *,
     actor: User,
     filters: ActivityFilters | None = None,
     sort: str | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-) -> Page[Activity]:
-    """One page of the activities the actor may see, newest first by default."""
+    action: str = Action.READ,
+) -> tuple[models.QuerySet[Activity], SortKey, bool]:
+    """The activities the actor may ``action`` (read, export) by ``filters``, unpaged, with
+    the sort key and direction to page them by. Bad input is a ValidationError."""
     f = filters or ActivityFilters()
-    qs = activity_queryset(actor)
+    qs = activity_queryset(actor, action)
     errors: dict[str, list[str]] = {}
     if f.kind:
         if f.kind not in ActivityKind.values:
@@ -131,9 +131,21 @@ def activity_list(
         raise ValidationError({"sort": [_("Sort by one of: %(names)s.") % {"names": names}]})
     if key.name == "due_at":
         qs = qs.filter(due_at__isnull=False)
-    return paginate(
-        qs, sort=key, descending=raw_sort.startswith("-"), cursor=cursor, limit=_limit(limit)
-    )
+    return qs, key, raw_sort.startswith("-")
+
+
+def activity_list(
+    *,
+    actor: User,
+    filters: ActivityFilters | None = None,
+    sort: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+    action: str = Action.READ,
+) -> Page[Activity]:
+    """One page of the activities the actor may see, newest first by default."""
+    qs, key, descending = activity_selection(actor=actor, filters=filters, sort=sort, action=action)
+    return paginate(qs, sort=key, descending=descending, cursor=cursor, limit=_limit(limit))
 
 
 # ---------------------------------------------------------------- my day

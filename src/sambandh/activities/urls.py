@@ -5,12 +5,17 @@ from typing import Any
 from django.urls import path
 
 from sambandh.activities import views
+from sambandh.dataio.exports import views as export_views
 
 app_name = "activities"
 
 urlpatterns: list[Any] = [
+    path("", views.activity_list, name="list"),
     path("my-day/", views.my_day, name="my_day"),
+    path("export/", export_views.activity_export, name="export"),
     path("<int:pk>/", views.activity_detail, name="detail"),
+    path("<int:pk>/edit/", views.activity_edit, name="edit"),
+    path("<int:pk>/delete/", views.activity_delete, name="delete"),
     path("<int:pk>/complete/", views.activity_complete, name="complete"),
     path("<int:pk>/dismiss-reminder/", views.reminder_dismiss, name="dismiss"),
 ]

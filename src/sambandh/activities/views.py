@@ -1,28 +1,38 @@
-"""HTML pages and htmx fragments: "my day", an activity's page, the activity panel on contact,
-company and deal pages (quick forms and the timeline) and one-click actions. Thin: parse,
-call a selector or a service, render."""
+"""HTML pages and htmx fragments: "my day", the activities list, an activity's page, its edit
+and delete pages, the activity panel on contact, company and deal pages (quick forms and the
+timeline) and one-click actions. Thin: parse, call a selector or a service, render."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from sambandh.activities import selectors, services
+from sambandh.activities import forms, selectors, services
 from sambandh.activities.forms import QUICK_KINDS, form_data
-from sambandh.activities.models import Activity, ActivityKind, CallOutcome, Direction, Priority
+from sambandh.activities.models import (
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    CallOutcome,
+    Direction,
+    Priority,
+)
 from sambandh.activities.services.cleaning import user_zone
 from sambandh.activities.timeline import TimelinePage, timeline
 from sambandh.contacts import selectors as contact_selectors
 from sambandh.contacts.models import Account, Contact
-from sambandh.core.errors import PermissionDenied, ValidationError
+from sambandh.core.errors import Conflict, PermissionDenied, ValidationError
 from sambandh.core.models import Action, ObjectType, User
 from sambandh.core.permissions import get_visible, has_grant, in_scope
 from sambandh.sales.models import Deal
@@ -189,8 +199,97 @@ def activity_detail(request: HtmxRequest, pk: int) -> HttpResponse:
         else [],
         "completable": _completable(actor, [activity]),
         "ics_url": reverse("api:activities_ics", args=[activity.pk]),
+        "can_edit": _editable(actor, activity),
+        "can_delete": in_scope(actor, activity, Action.DELETE),
     }
     return render(request, "activities/detail.html", context)
+
+
+def _editable(actor: User, activity: Activity) -> bool:
+    """A cancelled meeting stays as it was; anything else the actor may update."""
+    return activity.status != ActivityStatus.CANCELLED and in_scope(actor, activity, Action.UPDATE)
+
+
+def _version(post: QueryDict) -> int:
+    """The version the form was built from; a missing or bad one can never match (409)."""
+    try:
+        return int(post.get("version", ""))
+    except ValueError:
+        return -1
+
+
+@require_http_methods(["GET", "POST"])
+@page_view
+def activity_edit(request: HtmxRequest, pk: int) -> HttpResponse:
+    """Edit an activity's fields (those of its kind, as the quick forms have them, and a
+    task's status) against the version the form was built from: a stale one is a 409 and
+    overwrites nothing."""
+    actor = actor_of(request)
+    activity = selectors.activity_get(actor=actor, pk=pk)
+    if not in_scope(actor, activity, Action.UPDATE):
+        raise PermissionDenied()
+    attendees = selectors.attendees_of(activity) if activity.kind == ActivityKind.MEETING else []
+    before = forms.initial(activity, attendees, user_zone(actor))
+    values, errors, status, version = before, {}, 200, activity.version
+    if request.method == "POST":
+        values = forms.submitted(request.POST, before)
+        version = _version(request.POST)
+        try:
+            services.activity_edit(
+                actor=actor,
+                activity=activity,
+                data=forms.edit_data(activity, request.POST, before, attendees),
+                version=version,
+                status=forms.edit_status(activity, request.POST, before),
+            )
+        except ValidationError as exc:
+            errors, status = forms.field_errors(exc.fields, exc.message, before), exc.status
+        except Conflict as exc:
+            errors, status = {"": [exc.message]}, exc.status
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("activities:detail", activity.pk)
+    context = {
+        "activity": activity,
+        "kind": activity.kind,
+        "editing": True,
+        "values": values,
+        "errors": errors,
+        "version": version,
+        "conflict": status == Conflict.status,
+        "priorities": Priority.choices,
+        "directions": Direction.choices,
+        "outcomes": CallOutcome.choices,
+        "statuses": [
+            (ActivityStatus.OPEN.value, ActivityStatus.OPEN.label),
+            (ActivityStatus.DONE.value, ActivityStatus.DONE.label),
+        ],
+        "user_zone": str(user_zone(actor)),
+    }
+    return render(request, "activities/edit.html", context, status=status)
+
+
+def _home_of(activity: Activity) -> str:
+    """The page an activity is shown on: its contact's, company's or deal's."""
+    parent: Parent | None = activity.contact or activity.account or activity.deal
+    return parent_url(parent) + "#activities" if parent is not None else reverse("activities:list")
+
+
+@require_http_methods(["GET", "POST"])
+@page_view
+def activity_delete(request: HtmxRequest, pk: int) -> HttpResponse:
+    """Ask first (GET, a page that works without JavaScript), delete on POST; then go back to
+    where the delete was asked from, else to the record the activity was on."""
+    actor = actor_of(request)
+    activity = selectors.activity_get(actor=actor, pk=pk)
+    if not in_scope(actor, activity, Action.DELETE):
+        raise PermissionDenied()
+    target = _next(request) or _home_of(activity)
+    if request.method == "POST":
+        services.activity_delete(actor=actor, activity=activity)
+        messages.success(request, _("Deleted."))
+        return redirect(target)
+    return render(request, "activities/confirm_delete.html", {"activity": activity, "next": target})
 
 
 def _back(request: HtmxRequest, activity: Activity) -> HttpResponse:
@@ -204,10 +303,17 @@ def _back(request: HtmxRequest, activity: Activity) -> HttpResponse:
             "now": timezone.now(),
         }
         return render(request, "activities/_row.html", context)
-    target = request.POST.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = reverse("activities:my_day")
-    return redirect(target)
+    return redirect(_next(request) or reverse("activities:my_day"))
+
+
+def _next(request: HtmxRequest) -> str | None:
+    """Where a plain form post asked to go back to, if that is a page of this site."""
+    target = request.POST.get("next", "") or request.GET.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
 
 
 @page_view
@@ -255,3 +361,97 @@ def my_day(request: HtmxRequest) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "activities/my_day.html", context)
+
+
+# ---------------------------------------------------------------- the list
+
+LIST_PAGE = 50
+LIST_SORTS = (
+    ("-occurred_at", gettext_lazy("Newest first")),
+    ("occurred_at", gettext_lazy("Oldest first")),
+    ("due_at", gettext_lazy("Due soonest")),
+)
+OWNERS = (("", gettext_lazy("Anyone")), ("me", gettext_lazy("Me")))
+LIST_INPUTS = ("kind", "status", "owner", "due_from", "due_to", "sort")
+
+
+def _day(raw: str, name: str, errors: dict[str, list[str]], *, after: bool) -> str | None:
+    """A date input as the selector's bound: the start of that day in the user's zone, or of
+    the next day for an inclusive end."""
+    if not raw:
+        return None
+    try:
+        day = dt.date.fromisoformat(raw)
+        if after:
+            day += dt.timedelta(days=1)
+    except (ValueError, OverflowError):
+        errors[name] = [_("Enter a date as YYYY-MM-DD.")]
+        return None
+    return f"{day.isoformat()}T00:00"
+
+
+def _list_filters(
+    actor: User, params: QueryDict, errors: dict[str, list[str]]
+) -> selectors.ActivityFilters:
+    owner = params.get("owner", "")
+    if owner not in dict(OWNERS):
+        errors["owner"] = [_("Choose one of the offered values.")]
+    return selectors.ActivityFilters(
+        kind=params.get("kind", "") or None,
+        status=params.get("status", "") or None,
+        ids={"owner_id": actor.pk} if owner == "me" else {},
+        due_from=_day(params.get("due_from", "").strip(), "due_from", errors, after=False),
+        due_to=_day(params.get("due_to", "").strip(), "due_to", errors, after=True),
+    )
+
+
+@require_http_methods(["GET"])
+@page_view
+def activity_list(request: HtmxRequest) -> HttpResponse:
+    """Every activity the user may see, filtered by kind, status, owner and a due (or start)
+    date range in the user's own days; a page at a time ("More": keyset, never counted).
+    htmx gets only the rows, after a filter change or for the next page."""
+    actor = actor_of(request)
+    params = request.GET
+    errors: dict[str, list[str]] = {}
+    filters = _list_filters(actor, params, errors)
+    sort = params.get("sort", "") or LIST_SORTS[0][0]
+    page = None
+    if sort not in dict(LIST_SORTS):
+        errors["sort"] = [_("Choose one of the offered values.")]
+    if not errors:
+        try:
+            page = selectors.activity_list(
+                actor=actor,
+                filters=filters,
+                sort=sort,
+                cursor=params.get("cursor") or None,
+                limit=LIST_PAGE,
+            )
+        except ValidationError as exc:
+            errors = forms.field_errors(exc.fields, exc.message, LIST_INPUTS)
+    next_url = None
+    if page is not None and page.next_cursor:
+        query = params.copy()
+        query["cursor"] = page.next_cursor
+        next_url = f"{reverse('activities:list')}?{query.urlencode()}"
+    context = {
+        "page": page,
+        "errors": errors,
+        "error_messages": [m for messages in errors.values() for m in messages],
+        "next_url": next_url,
+        "params": params,
+        "sort": sort,
+        "kinds": ActivityKind.choices,
+        "statuses": ActivityStatus.choices,
+        "owners": OWNERS,
+        "sorts": LIST_SORTS,
+        "date_inputs": (
+            ("due_from", _("Due or starts from")),
+            ("due_to", _("Due or starts until")),
+        ),
+        "user_zone": str(user_zone(actor)),
+    }
+    status = 400 if errors else 200
+    template = "activities/list.html#rows" if wants_fragment(request) else "activities/list.html"
+    return fragment_or_page(request, render(request, template, context, status=status))

@@ -11,22 +11,26 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 from pydantic import Field
 
-from sambandh.contacts import selectors, services
+from sambandh.contacts import selectors, services, shaping
 from sambandh.contacts.models import Account, Contact, Note, Tag
 from sambandh.contacts.schemas import (
     AccountCreateIn,
+    AccountIn,
     AccountOut,
     AccountPageOut,
     AccountPatchIn,
+    BatchIn,
+    BatchOut,
     ContactIn,
     ContactOut,
     ContactPageOut,
     ContactPatchIn,
+    DuplicateOut,
     HistoryPageOut,
     NoteIn,
     NoteOut,
@@ -37,12 +41,21 @@ from sambandh.contacts.schemas import (
     TagOut,
     TagPatchIn,
 )
+from sambandh.contacts.services import batch
 from sambandh.core.api import actor_of, body_of, json_response
 from sambandh.core.custom_fields import readable_keys
-from sambandh.core.errors import ValidationError
+from sambandh.core.errors import NotFound, ValidationError
+from sambandh.core.exporting import FORMATS
 from sambandh.core.filtering import RANGE_TYPES
+from sambandh.core.idempotency import IDEMPOTENT_ERRORS, idempotent
 from sambandh.core.models import Action, AuditEntry, ObjectType, User
-from sambandh.core.schemas import ERRORS, Id
+from sambandh.core.schemas import ERRORS, Id, In
+from sambandh.dataio.exports.answers import api_answer
+from sambandh.dataio.exports.kinds import Selection
+from sambandh.dataio.exports.schemas import QUEUED_NOTE, ExportJobOut, export_responses
+from sambandh.dataio.exports.services import export_begin
+from sambandh.dedup.likely import likely_records
+from sambandh.dedup.merge import merge_records, visible_survivor
 
 router = Router()
 
@@ -126,7 +139,9 @@ CF_NOTE = (
 )
 
 
-def _query(request: HttpRequest) -> tuple[dict[str, str], dict[str, Any]]:
+def _query(
+    request: HttpRequest, reserved_names: tuple[str, ...] = RESERVED
+) -> tuple[dict[str, str], dict[str, Any]]:
     """Split the query string into filters and the reserved paging/sorting/search values."""
     errors: dict[str, list[str]] = {}
     filters: dict[str, str] = {}
@@ -137,7 +152,7 @@ def _query(request: HttpRequest) -> tuple[dict[str, str], dict[str, Any]]:
         if "\x00" in value or "\x00" in key or len(value) > MAX_QUERY_VALUE:
             errors[key] = [_("Enter a valid value.")]
             continue
-        if key in RESERVED:
+        if key in reserved_names:
             reserved[key] = value
         else:
             filters[key] = value
@@ -157,75 +172,6 @@ def _query(request: HttpRequest) -> tuple[dict[str, str], dict[str, Any]]:
 # ---------------------------------------------------------------- shaping
 
 
-# Shaping works on rows (a mapping of column values, as ``selectors.contact_rows`` reads them),
-# so a list page needs no model instances; a single record is turned into the same row first.
-# Keys are in the order of the response schema, so the JSON is the same either way.
-
-
-def _record_out(row: Mapping[str, Any], readable: set[str]) -> dict[str, Any]:
-    custom = row["custom"] or {}
-    return {
-        "street": row["street"],
-        "city": row["city"],
-        "state": row["state"],
-        "postal_code": row["postal_code"],
-        "country": row["country"],
-        "id": row["id"],
-        "version": row["version"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "owner_id": row["owner_id"],
-        "team_id": row["team_id"],
-        "tags": selectors.tag_names_of(row),
-        # Only the readable keys of active definitions (see custom_fields.visible_values).
-        "custom": {k: v for k, v in custom.items() if k in readable},
-    }
-
-
-def contact_row_out(row: Mapping[str, Any], readable: set[str]) -> dict[str, Any]:
-    """A contact row as the API shows it; ``readable`` are the custom keys the actor may read."""
-    first_name, last_name = row["first_name"], row["last_name"]
-    return {
-        **_record_out(row, readable),
-        "salutation": row["salutation"],
-        "first_name": first_name,
-        "last_name": last_name,
-        # As Contact.full_name.
-        "full_name": " ".join(part for part in (first_name, last_name) if part),
-        "email": row["email"],
-        "other_emails": list(row["other_emails"] or []),
-        "phone": row["phone"],
-        "other_phones": list(row["other_phones"] or []),
-        "job_title": row["job_title"],
-        "account_id": row["account_id"],
-        "preferred_language": row["preferred_language"],
-        "time_zone": row["time_zone"],
-        "birthday": row["birthday"],
-        "anniversary": row["anniversary"],
-        "lifecycle_stage": row["lifecycle_stage_key"],
-        "source": row["source"],
-        "do_not_contact": row["do_not_contact"],
-    }
-
-
-def account_row_out(row: Mapping[str, Any], readable: set[str]) -> dict[str, Any]:
-    """A company row as the API shows it; money as a decimal string plus currency."""
-    revenue = row["annual_revenue"]
-    return {
-        **_record_out(row, readable),
-        "name": row["name"],
-        "domain": row["domain"],
-        "website": row["website"],
-        "industry": row["industry"],
-        "size_band": row["size_band"],
-        "annual_revenue": None if revenue is None else f"{revenue:.2f}",
-        "annual_revenue_currency": row["annual_revenue_currency"],
-        "type": row["type"],
-        "phone": row["phone"],
-        "parent_id": row["parent_id"],
-    }
-
-
 def _readable_for(actor: User, object_type: str, rows: list[dict[str, Any]]) -> set[str]:
     """The custom keys the actor may read, looked up only when some row has custom values."""
     return readable_keys(actor, object_type) if any(row["custom"] for row in rows) else set()
@@ -241,13 +187,13 @@ def contact_out(actor: User, c: Contact) -> dict[str, Any]:
     """A contact as the API shows it to ``actor``."""
     row = _row_of(c, selectors.CONTACT_ROW_FIELDS)
     row["lifecycle_stage_key"] = c.lifecycle_stage.key if c.lifecycle_stage is not None else None
-    return contact_row_out(row, readable_keys(actor, ObjectType.CONTACT))
+    return shaping.contact_row_out(row, readable_keys(actor, ObjectType.CONTACT))
 
 
 def account_out(actor: User, a: Account) -> dict[str, Any]:
     """A company as the API shows it to ``actor``."""
     row = _row_of(a, selectors.ACCOUNT_ROW_FIELDS)
-    return account_row_out(row, readable_keys(actor, ObjectType.ACCOUNT))
+    return shaping.account_row_out(row, readable_keys(actor, ObjectType.ACCOUNT))
 
 
 def note_out(n: Note) -> dict[str, Any]:
@@ -336,13 +282,241 @@ def contacts_list(request: HttpRequest) -> HttpResponse:
         limit=r["limit"],
     )
     readable = _readable_for(actor, ObjectType.CONTACT, page.items)
-    items = [contact_row_out(row, readable) for row in page.items]
+    items = [shaping.contact_row_out(row, readable) for row in page.items]
     return json_response(request, {"items": items, "next_cursor": page.next_cursor})
 
 
-@router.post(
-    "/contacts", response={201: ContactOut, **ERRORS}, tags=["contacts"], summary="Create a contact"
+EXPORT_RESERVED = ("sort", "q", "tag", "format")
+
+
+def _export_parameters(
+    model: type[models.Model], filters: Mapping[str, str], sorts: Mapping[str, Any], label: str
+) -> list[dict[str, Any]]:
+    """A list's parameters without paging, plus the file format."""
+    params = [
+        p
+        for p in _list_parameters(model, filters, sorts, label)
+        if p["name"] not in ("limit", "cursor")
+    ]
+    formats = list(FORMATS if model is Contact else [f for f in FORMATS if f != "vcf"])
+    params.insert(
+        0,
+        {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "description": "File format (default `csv`).",
+            "schema": {"type": "string", "enum": formats},
+        },
+    )
+    return params
+
+
+def _export_responses(formats: tuple[str, ...]) -> dict[str, Any]:
+    return export_responses(formats)
+
+
+def _export(request: HttpRequest, object_type: str) -> HttpResponse:
+    filters, r = _query(request, EXPORT_RESERVED)
+    selection = Selection(
+        filters=filters, q=r.get("q"), tag=r.get("tag"), sort=r.get("sort") or None
+    )
+    outcome = export_begin(
+        actor=actor_of(request),
+        object_type=object_type,
+        fmt=r.get("format") or "csv",
+        selection=selection,
+    )
+    # The file, or a large selection's queued job (202 with its Location).
+    response: HttpResponse = api_answer(request, outcome)  # type: ignore[assignment]
+    return response
+
+
+@router.get(
+    "/contacts/export",
+    response={202: ExportJobOut, **ERRORS},
+    tags=["contacts"],
+    summary="Export contacts",
+    description="Every contact of the selection you may export, as CSV, XLSX, JSON or vCard."
+    + QUEUED_NOTE
+    + CF_NOTE,
+    openapi_extra={
+        "parameters": _export_parameters(
+            Contact, selectors.CONTACT_FILTERS, selectors.CONTACT_SORTS, "contacts"
+        ),
+        "responses": _export_responses(FORMATS),
+    },
 )
+def contacts_export(request: HttpRequest) -> HttpResponse:
+    return _export(request, ObjectType.CONTACT)
+
+
+def _duplicates(request: HttpRequest, object_type: str, payload: Any) -> list[dict[str, Any]]:
+    found = likely_records(actor_of(request), object_type, payload.model_dump(exclude_none=True))
+    return [
+        {
+            "id": record.pk,
+            "title": str(record),
+            "score": match.score,
+            "reasons": list(match.reasons),
+        }
+        for record, match in found
+    ]
+
+
+@router.post(
+    "/contacts/duplicates",
+    response={200: list[DuplicateOut], **ERRORS},
+    tags=["contacts"],
+    summary="Likely duplicates of a contact",
+    description="The contacts you may see that the given one (as it would be created) probably "
+    "duplicates, best first: the same email or phone, or an alike name in the same company or "
+    "city. Writes nothing; ask before creating.",
+)
+def contacts_duplicates(request: HttpRequest, payload: ContactIn) -> list[dict[str, Any]]:
+    return _duplicates(request, ObjectType.CONTACT, payload)
+
+
+@router.post(
+    "/accounts/duplicates",
+    response={200: list[DuplicateOut], **ERRORS},
+    tags=["accounts"],
+    summary="Likely duplicates of a company",
+    description="The companies you may see that the given one probably duplicates, best first: "
+    "the same domain or phone, or an alike name. Writes nothing; ask before creating.",
+)
+def accounts_duplicates(request: HttpRequest, payload: AccountIn) -> list[dict[str, Any]]:
+    return _duplicates(request, ObjectType.ACCOUNT, payload)
+
+
+def _batch(request: HttpRequest, object_type: str, payload: BatchIn) -> dict[str, Any]:
+    result = batch.records_batch(
+        actor=actor_of(request),
+        object_type=object_type,
+        records=payload.records,
+        mode=payload.mode,
+        match_on=payload.match_on,
+        all_or_nothing=payload.all_or_nothing,
+    )
+    return {
+        "applied": result.applied,
+        "created": result.count("created"),
+        "updated": result.count("updated"),
+        "failed": result.count("failed"),
+        "results": [vars(r) for r in result.results],
+    }
+
+
+BATCH_NOTE = (
+    " Each record goes through the same checks as a single write and gets its own result "
+    "(index, status, id or the error's code, message and fields). By default the valid records "
+    "are written and the invalid ones reported; with `all_or_nothing` one failure writes nothing."
+)
+
+
+@router.post(
+    "/contacts/batch",
+    response={200: BatchOut, **IDEMPOTENT_ERRORS},
+    tags=["contacts"],
+    summary="Create, update or upsert up to 1,000 contacts",
+    description="Upsert finds a contact by `id` or by `email` (`match_on`)." + BATCH_NOTE,
+)
+@idempotent
+def contacts_batch(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
+    return _batch(request, ObjectType.CONTACT, payload)
+
+
+@router.post(
+    "/accounts/batch",
+    response={200: BatchOut, **IDEMPOTENT_ERRORS},
+    tags=["accounts"],
+    summary="Create, update or upsert up to 1,000 companies",
+    description="Upsert finds a company by `id` or by `domain` (`match_on`)." + BATCH_NOTE,
+)
+@idempotent
+def accounts_batch(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
+    return _batch(request, ObjectType.ACCOUNT, payload)
+
+
+class MergeIn(In):
+    survivor_id: Id = Field(description="The record that stays.")
+    loser_ids: list[Id] = Field(
+        description="1 to 9 records merged into it and then deleted.", min_length=1, max_length=9
+    )
+    values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Field values chosen for the survivor, as in PATCH (without `version`).",
+    )
+
+
+MERGE_NOTE = (
+    " Needs the right to change the survivor and to delete each merged record. Notes, "
+    "activities, deals, orders, tags and every other related record move to the survivor; the "
+    "merged records are deleted and their old ids answer `GET` with a 308 redirect to the "
+    "survivor. Answers the survivor as `GET` shows it."
+)
+
+
+MERGED_NOTE = (
+    "The id of a record merged into another (`POST .../merge`) answers 308 Permanent Redirect "
+    "to the survivor's URL when you may read the survivor, else 404."
+)
+
+
+def _merge(request: HttpRequest, object_type: str, payload: MergeIn) -> dict[str, Any]:
+    actor = actor_of(request)
+    survivor = merge_records(
+        actor=actor,
+        object_type=object_type,
+        survivor_id=payload.survivor_id,
+        loser_ids=payload.loser_ids,
+        values=payload.values,
+    )
+    if object_type == ObjectType.CONTACT:
+        return contact_out(actor, selectors.contact_detail(actor=actor, pk=survivor.pk))
+    return account_out(actor, selectors.account_detail(actor=actor, pk=survivor.pk))
+
+
+@router.post(
+    "/contacts/merge",
+    response={200: ContactOut, **ERRORS},
+    tags=["contacts"],
+    summary="Merge duplicate contacts into one",
+    description="Merges contacts `loser_ids` into `survivor_id`." + MERGE_NOTE,
+)
+def contacts_merge(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
+    return _merge(request, ObjectType.CONTACT, payload)
+
+
+@router.post(
+    "/accounts/merge",
+    response={200: AccountOut, **ERRORS},
+    tags=["accounts"],
+    summary="Merge duplicate companies into one",
+    description="Merges companies `loser_ids` into `survivor_id`." + MERGE_NOTE,
+)
+def accounts_merge(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
+    return _merge(request, ObjectType.ACCOUNT, payload)
+
+
+def _merged_redirect(request: HttpRequest, object_type: str, pk: int) -> HttpResponse | None:
+    """A 308 to the survivor when ``pk`` was merged into a record the actor may read."""
+    survivor = visible_survivor(actor_of(request), object_type, pk)
+    if survivor is None:
+        return None
+    prefix = "contacts" if object_type == ObjectType.CONTACT else "accounts"
+    return HttpResponsePermanentRedirect(
+        request.path.replace(f"/{prefix}/{pk}", f"/{prefix}/{survivor}", 1), status=308
+    )
+
+
+@router.post(
+    "/contacts",
+    response={201: ContactOut, **IDEMPOTENT_ERRORS},
+    tags=["contacts"],
+    summary="Create a contact",
+)
+@idempotent
 def contacts_create(request: HttpRequest, payload: ContactIn) -> Status[dict[str, Any]]:
     actor = actor_of(request)
     contact = services.contact_create(actor=actor, data=body_of(payload))
@@ -350,11 +524,21 @@ def contacts_create(request: HttpRequest, payload: ContactIn) -> Status[dict[str
 
 
 @router.get(
-    "/contacts/{id}", response={200: ContactOut, **ERRORS}, tags=["contacts"], summary="One contact"
+    "/contacts/{id}",
+    response={200: ContactOut, **ERRORS},
+    tags=["contacts"],
+    summary="One contact",
+    description=MERGED_NOTE,
 )
-def contacts_get(request: HttpRequest, id: Id) -> dict[str, Any]:
+def contacts_get(request: HttpRequest, id: Id) -> dict[str, Any] | HttpResponse:
     actor = actor_of(request)
-    return contact_out(actor, selectors.contact_detail(actor=actor, pk=id))
+    try:
+        return contact_out(actor, selectors.contact_detail(actor=actor, pk=id))
+    except NotFound:
+        moved = _merged_redirect(request, ObjectType.CONTACT, id)
+        if moved is None:
+            raise
+        return moved
 
 
 @router.patch(
@@ -451,16 +635,36 @@ def accounts_list(request: HttpRequest) -> HttpResponse:
         limit=r["limit"],
     )
     readable = _readable_for(actor, ObjectType.ACCOUNT, page.items)
-    items = [account_row_out(row, readable) for row in page.items]
+    items = [shaping.account_row_out(row, readable) for row in page.items]
     return json_response(request, {"items": items, "next_cursor": page.next_cursor})
+
+
+@router.get(
+    "/accounts/export",
+    response={202: ExportJobOut, **ERRORS},
+    tags=["accounts"],
+    summary="Export companies",
+    description="Every company of the selection you may export, as CSV, XLSX or JSON."
+    + QUEUED_NOTE
+    + CF_NOTE,
+    openapi_extra={
+        "parameters": _export_parameters(
+            Account, selectors.ACCOUNT_FILTERS, selectors.ACCOUNT_SORTS, "companies"
+        ),
+        "responses": _export_responses(tuple(f for f in FORMATS if f != "vcf")),
+    },
+)
+def accounts_export(request: HttpRequest) -> HttpResponse:
+    return _export(request, ObjectType.ACCOUNT)
 
 
 @router.post(
     "/accounts",
-    response={201: AccountOut, **ERRORS},
+    response={201: AccountOut, **IDEMPOTENT_ERRORS},
     tags=["accounts"],
     summary="Create a company",
 )
+@idempotent
 def accounts_create(request: HttpRequest, payload: AccountCreateIn) -> Status[dict[str, Any]]:
     actor = actor_of(request)
     account = services.account_create(actor=actor, data=body_of(payload))
@@ -468,11 +672,21 @@ def accounts_create(request: HttpRequest, payload: AccountCreateIn) -> Status[di
 
 
 @router.get(
-    "/accounts/{id}", response={200: AccountOut, **ERRORS}, tags=["accounts"], summary="One company"
+    "/accounts/{id}",
+    response={200: AccountOut, **ERRORS},
+    tags=["accounts"],
+    summary="One company",
+    description=MERGED_NOTE,
 )
-def accounts_get(request: HttpRequest, id: Id) -> dict[str, Any]:
+def accounts_get(request: HttpRequest, id: Id) -> dict[str, Any] | HttpResponse:
     actor = actor_of(request)
-    return account_out(actor, selectors.account_detail(actor=actor, pk=id))
+    try:
+        return account_out(actor, selectors.account_detail(actor=actor, pk=id))
+    except NotFound:
+        moved = _merged_redirect(request, ObjectType.ACCOUNT, id)
+        if moved is None:
+            raise
+        return moved
 
 
 @router.patch(

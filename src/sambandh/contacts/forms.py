@@ -383,6 +383,23 @@ _REFERENCES: dict[str, Callable[[User, set[int]], dict[int, str]]] = {
 }
 
 
+# Labels for keys that other apps' services write into a contact's or company's history
+# (not fields of its form), e.g. the rule that assigned it; apps add theirs when ready, with
+# a reference reader in ``_REFERENCES`` when the values are ids.
+HISTORY_LABELS: dict[str, Any] = {}
+
+
+def register_history_key(
+    name: str,
+    label: Any,
+    reference: Callable[[User, set[int]], dict[int, str]] | None = None,
+) -> None:
+    """Show ``name`` in record histories as ``label``; ``reference`` names its id values."""
+    HISTORY_LABELS[name] = label
+    if reference is not None:
+        _REFERENCES[name] = reference
+
+
 def _expanded(changes: dict[str, Any]) -> list[tuple[str, list[Any]]]:
     """Well-formed ``(field, [before, after])`` pairs; a whole ``custom`` dict (as a create
     records it) becomes one ``cf.<key>`` pair per key, so each can be hidden on its own."""
@@ -407,7 +424,7 @@ def history_rows(actor: User, entries: list[Any], fields: list[Field]) -> list[d
 
     Sensitive custom fields the actor may not read are left out, as on the detail page.
     """
-    labels = {f.name: f.label for f in fields}
+    labels: dict[str, Any] = {**HISTORY_LABELS, **{f.name: f.label for f in fields}}
     wanted: dict[str, set[int]] = {}
     for entry in entries:
         for name, pair in _expanded(entry.changes):

@@ -119,6 +119,8 @@ class Account(Owned, Address):
     permission_type = ObjectType.ACCOUNT
 
     name = models.CharField(_("name"), max_length=200)
+    # The record's id in the system it was imported from: updates and re-imports find it by this.
+    external_id = models.CharField(_("external ID"), max_length=100, blank=True)
     domain = models.CharField(_("domain"), max_length=253, blank=True)
     website = models.CharField(_("website"), max_length=500, blank=True)
     industry = models.CharField(_("industry"), max_length=120, blank=True)
@@ -155,6 +157,9 @@ class Account(Owned, Address):
         indexes = [
             models.Index(fields=["name", "id"], name="account_name_idx"),
             models.Index(fields=["domain", "id"], name="account_domain_idx"),
+            models.Index(fields=["external_id"], name="account_external_id_idx"),
+            # Imports find a contact's company by its name, whatever its case.
+            models.Index(Lower("name"), name="account_name_lower_idx"),
             models.Index(fields=["owner", "id"], name="account_owner_idx"),
             models.Index(fields=["team", "id"], name="account_team_idx"),
             models.Index(fields=["created_at", "id"], name="account_created_idx"),
@@ -176,6 +181,7 @@ class Contact(Owned, Address):
     first_name = models.CharField(_("first name"), max_length=120, blank=True)
     last_name = models.CharField(_("last name"), max_length=120, blank=True)
     email = models.CharField(_("email"), max_length=254, blank=True)
+    external_id = models.CharField(_("external ID"), max_length=100, blank=True)
     other_emails: models.JSONField[Any, Any] = models.JSONField(
         _("other emails"), default=list, blank=True
     )
@@ -230,6 +236,9 @@ class Contact(Owned, Address):
         verbose_name_plural = _("contacts")
         indexes = [
             models.Index(fields=["email", "id"], name="contact_email_idx"),
+            models.Index(fields=["external_id"], name="contact_external_id_idx"),
+            # Exact duplicates group by lower(email) (sambandh.dedup.exact).
+            models.Index(Lower("email"), name="contact_email_lower_idx"),
             models.Index(fields=["last_name", "first_name", "id"], name="contact_name_idx"),
             models.Index(fields=["first_name", "id"], name="contact_first_name_idx"),
             models.Index(fields=["owner", "id"], name="contact_owner_idx"),

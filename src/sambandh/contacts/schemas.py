@@ -202,3 +202,47 @@ class HistoryEntryOut(Schema):
 class HistoryPageOut(Schema):
     items: list[HistoryEntryOut]
     next_cursor: str | None
+
+
+class DuplicateOut(Schema):
+    id: int
+    title: str
+    score: float = Field(description="0 to 100; 100 for the same email, phone or domain.")
+    reasons: list[str] = Field(
+        description="The fields that agree: email, phone, domain, name, company, city."
+    )
+
+
+class BatchIn(Schema):
+    mode: str = Field("create", description="create, update or upsert.")
+    match_on: str = Field(
+        "id",
+        description="How update and upsert find a record: id, or email (contacts) or domain "
+        "(companies).",
+    )
+    all_or_nothing: bool = Field(
+        False, description="One failed record writes nothing at all (default: the valid ones)."
+    )
+    records: list[dict[str, Any]] = Field(
+        description="1 to 1,000 records, each with the fields of the single-record API, plus "
+        "`id` and `version` for updates.",
+        min_length=1,
+        max_length=1000,
+    )
+
+
+class BatchRecordOut(Schema):
+    index: int
+    status: str = Field(description="created, updated, failed or rolled_back.")
+    id: int | None
+    code: str | None
+    message: str | None
+    fields: dict[str, list[str]] | None
+
+
+class BatchOut(Schema):
+    applied: bool = Field(description="False when all_or_nothing met a failure: nothing written.")
+    created: int
+    updated: int
+    failed: int
+    results: list[BatchRecordOut]

@@ -39,6 +39,11 @@ from sambandh.core.errors import Conflict, NotFound, ValidationError
 from sambandh.core.models import Action, ObjectType, Team, User
 from sambandh.core.pagination import Page
 from sambandh.core.permissions import has_grant, in_scope, visible
+from sambandh.dataio.exports.answers import page_answer
+from sambandh.dataio.exports.kinds import Selection
+from sambandh.dataio.exports.services import export_begin
+from sambandh.dedup.likely import likely_records
+from sambandh.dedup.merge import visible_survivor
 from sambandh.web.http import HtmxRequest, actor_of, fragment_or_page, page_view, wants_fragment
 
 Record = Contact | Account
@@ -153,23 +158,30 @@ def _version(post: QueryDict) -> int:
 # ---------------------------------------------------------------- list
 
 
-@require_http_methods(["GET"])
-@page_view
-def record_list(request: HtmxRequest, kind: str) -> HttpResponse:
-    """The list page, or (for htmx) only its rows: after a filter change or for "load more"."""
-    k = _kind(kind)
+def _selection(request: HtmxRequest, kind: str) -> tuple[dict[str, str], str, str, str]:
+    """The list's filters, sort, search and tag from its query string."""
     params = request.GET
     filters = {
         selector_name: params.get(name, "").strip()
         for name, selector_name in LIST_FILTERS[kind].items()
         if params.get(name, "").strip()
     }
-    for spec in custom_filters(actor_of(request), k.object_type, params):
+    for spec in custom_filters(actor_of(request), _kind(kind).object_type, params):
         if spec["value"]:
             filters[spec["name"]] = spec["value"]
     sort = params.get("sort") or "name"
     q = params.get("q", "").strip()[:200]
     tag = params.get("tag", "").strip()
+    return filters, sort, q, tag
+
+
+@require_http_methods(["GET"])
+@page_view
+def record_list(request: HtmxRequest, kind: str) -> HttpResponse:
+    """The list page, or (for htmx) only its rows: after a filter change or for "load more"."""
+    k = _kind(kind)
+    params = request.GET
+    filters, sort, q, tag = _selection(request, kind)
     error = None
     try:
         page = k.list_page(
@@ -197,6 +209,9 @@ def record_list(request: HtmxRequest, kind: str) -> HttpResponse:
         "q": q,
         "sort": sort,
         "can_create": has_grant(actor_of(request), k.object_type, Action.CREATE),
+        "can_export": has_grant(actor_of(request), k.object_type, Action.EXPORT),
+        "export_formats": EXPORT_FORMATS[kind],
+        "export_query": _export_query(params),
     }
     status = 400 if error is not None else 200
     if wants_fragment(request):
@@ -206,6 +221,38 @@ def record_list(request: HtmxRequest, kind: str) -> HttpResponse:
     context.update(_filter_options(actor_of(request), kind))
     context["custom_filters"] = custom_filters(actor_of(request), k.object_type, params)
     return fragment_or_page(request, render(request, "contacts/list.html", context, status=status))
+
+
+EXPORT_FORMATS = {
+    "contact": (("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON"), ("vcf", "vCard")),
+    "account": (("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON")),
+}
+
+
+def _export_query(params: QueryDict) -> str:
+    """The list's selection as a query string for its export links (no paging, no format)."""
+    query = params.copy()
+    for name in ("cursor", "format"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@page_view
+@require_http_methods(["POST"])
+def record_export(request: HtmxRequest, kind: str) -> HttpResponse:
+    """The list's selection (its filters, search, tag and sort, in the query string) as a file
+    download in the posted format. A POST: an export writes its audit entry, and a GET never
+    writes."""
+    filters, sort, q, tag = _selection(request, kind)
+    outcome = export_begin(
+        actor=actor_of(request),
+        object_type=_kind(kind).object_type,
+        fmt=request.POST.get("format", "csv"),
+        selection=Selection(filters=filters, q=q or None, tag=tag or None, sort=sort),
+    )
+    # The file, or for a large selection a redirect to the user's exports.
+    response: HttpResponse = page_answer(request, outcome)  # type: ignore[assignment]
+    return response
 
 
 def custom_filters(actor: User, object_type: str, params: QueryDict) -> list[dict[str, Any]]:
@@ -308,7 +355,14 @@ def _history_next(k: Kind, obj: Record, cursor: str | None) -> str | None:
 def record_detail(request: HtmxRequest, kind: str, pk: int) -> HttpResponse:
     """The 360° page: every field, related records, notes and history."""
     k = _kind(kind)
-    obj = k.detail(actor=actor_of(request), pk=pk)
+    try:
+        obj = k.detail(actor=actor_of(request), pk=pk)
+    except NotFound:
+        # An id merged away leads to the record that absorbed it, if the user may see that.
+        survivor = visible_survivor(actor_of(request), k.object_type, pk)
+        if survivor is None:
+            raise
+        return redirect(k.url("detail", survivor))
     return render(request, "contacts/detail.html", _detail_context(request, k, obj))
 
 
@@ -379,18 +433,43 @@ def record_create(request: HtmxRequest, kind: str) -> HttpResponse:
         values["account_id"] = request.GET["account"]
     errors: dict[str, list[str]] = {}
     status = 200
+    duplicates: list[Any] = []
     if request.method == "POST":
         values = {f.name: submitted(f, request.POST) for f in fields}
-        try:
-            obj = k.create(actor=actor_of(request), data=form_data(fields, request.POST, None))
-        except ValidationError as exc:
-            errors, status = field_errors(exc.fields, fields), exc.status
-            errors.setdefault("", []).insert(0, exc.message)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(k.url("detail", obj.pk))
+        data = form_data(fields, request.POST, None)
+        # Warn before creating a likely duplicate; "create anyway" goes on (nothing is written
+        # until then).
+        if not request.POST.get("create_anyway"):
+            duplicates = likely_records(actor_of(request), k.object_type, data)
+        if not duplicates:
+            try:
+                obj = k.create(actor=actor_of(request), data=data)
+            except ValidationError as exc:
+                errors, status = field_errors(exc.fields, fields), exc.status
+                errors.setdefault("", []).insert(0, exc.message)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(k.url("detail", obj.pk))
     context = _form_context(request, k, None, fields, values, errors)
+    context["duplicates"] = [
+        {"record": record, "score": round(match.score), "reasons": reason_labels(match.reasons)}
+        for record, match in duplicates
+    ]
     return render(request, "contacts/form.html", context, status=status)
+
+
+REASON_LABELS = {
+    "email": gettext_lazy("same email"),
+    "phone": gettext_lazy("same phone"),
+    "domain": gettext_lazy("same domain"),
+    "name": gettext_lazy("similar name"),
+    "company": gettext_lazy("same company"),
+    "city": gettext_lazy("same city"),
+}
+
+
+def reason_labels(reasons: tuple[str, ...]) -> list[str]:
+    return [str(REASON_LABELS.get(r, r)) for r in reasons]
 
 
 @require_http_methods(["GET", "POST"])

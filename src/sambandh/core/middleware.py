@@ -14,7 +14,10 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (or keeps a well-formed ``X-Request-ID``) for the audit trail."""
+    """Gives every request an id (or keeps a well-formed ``X-Request-ID``) for the audit trail,
+    and leaves the thread's language as it found it: the locale and user-preference middleware
+    activate the request's language, which must not carry over into work done after it (a
+    task, a test, the next request on the same thread before its own activation)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -24,11 +27,16 @@ class RequestIdMiddleware:
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         cache_token = request_cache_var.set({})
+        language = translation.get_language()
         try:
             response = self.get_response(request)
         finally:
             request_cache_var.reset(cache_token)
             request_id_var.reset(token)
+            if language:
+                translation.activate(language)
+            else:
+                translation.deactivate()
         response["X-Request-ID"] = request_id
         return response
 

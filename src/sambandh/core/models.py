@@ -427,3 +427,42 @@ class ExchangeRate(AllScoped, models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rate_on}: {self.rate}"
+
+
+class IdempotencyState(models.TextChoices):
+    PROCESSING = "processing", _("Processing")
+    COMPLETED = "completed", _("Completed")
+
+
+class IdempotencyRecord(models.Model):
+    """What an API call sent with an ``Idempotency-Key`` answered, so that a client's retry
+    gets the same answer instead of doing the work twice (see ``core.idempotency``).
+
+    The row is inserted before the work starts (``processing``), under the unique constraint:
+    two requests with one key can never both run. Only a success is kept (``completed``);
+    a failure deletes the row, so the key may be used again.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    request_hash = models.CharField(max_length=64)  # SHA-256 of the query string and body
+    state = models.CharField(
+        max_length=12, choices=IdempotencyState.choices, default=IdempotencyState.PROCESSING
+    )
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(default=b"")
+    response_headers: models.JSONField[Any, Any] = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

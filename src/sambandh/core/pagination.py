@@ -9,9 +9,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections, models
 from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import JSONField
+from django.db.models.query import ValuesIterable
 from django.utils.translation import gettext as _
 
 from sambandh.core.errors import ValidationError
@@ -99,7 +102,13 @@ def paginate(
         qs = qs.filter(
             RawSQL(f"({lhs}) {op} ({rhs})", prepared, output_field=models.BooleanField())  # noqa: S611
         )
-    rows = list(qs[: limit + 1])
+    qs = qs[: limit + 1]
+    # A ``.values()`` queryset's items are the dicts fetch_values reads (T is dict there).
+    rows: list[T] = (
+        fetch_values(qs)  # type: ignore[assignment]
+        if qs._iterable_class is ValuesIterable
+        else list(qs)
+    )
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -108,6 +117,83 @@ def paginate(
             sort.name + ("-" if descending else ""), [_value(last, c) for c in sort.columns]
         )
     return Page(items=rows, next_cursor=next_cursor)
+
+
+def _fast_json(value: Any, expression: Any, connection: Any) -> Any:
+    # JSONField.from_db_value for our plain JSON columns; most values are empty.
+    if value is None or not isinstance(value, str):
+        return value
+    if value == "{}":
+        return {}
+    if value == "[]":
+        return []
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:  # as Django's own converter: the text as stored
+        return value
+
+
+def _fast_sqlite_datetime(value: Any, expression: Any, connection: Any) -> Any:
+    # SQLite keeps UTC (USE_TZ) and the driver hands a naive datetime, or text for an
+    # expression; either becomes aware UTC without make_aware's generic checks.
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def fetch_values(queryset: models.QuerySet[Any, Any]) -> list[dict[str, Any]]:
+    """The rows of a ``.values()`` queryset, as iterating it gives them, for less: the SQL is
+    compiled once and each column's converters are called directly, JSON and SQLite
+    datetimes through the quicker readers above. A page of 50 contacts costs about half."""
+    query = queryset.query
+    connection = connections[queryset.db]
+    compiler = query.get_compiler(queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return []
+    # As Django's ValuesIterable names the columns.
+    if query.selected:
+        names = list(query.selected)
+    else:
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+    indexes = range(len(names))
+    fields = [s[0] for s in compiler.select[: compiler.col_count]]
+    sqlite_datetime = getattr(connection.ops, "convert_datetimefield_value", None)
+    plan: list[tuple[int, list[Any], Any]] = []
+    for position, (functions, expression) in compiler.get_converters(fields).items():
+        chosen = []
+        for function in functions:
+            owner = getattr(function, "__self__", None)
+            if (
+                isinstance(owner, JSONField)
+                and owner.decoder is None
+                and (getattr(function, "__func__", None) is JSONField.from_db_value)
+            ):
+                function = _fast_json
+            elif (
+                sqlite_datetime is not None
+                and function == sqlite_datetime
+                and connection.timezone == dt.UTC
+            ):
+                function = _fast_sqlite_datetime
+            chosen.append(function)
+        plan.append((position, chosen, expression))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        data = cursor.fetchall()
+    rows = []
+    for raw in data:
+        row = list(raw)
+        for position, functions, expression in plan:
+            value = row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[position] = value
+        rows.append({names[i]: row[i] for i in indexes})
+    return rows
 
 
 def bounded_count(queryset: models.QuerySet[Any], bound: int = 1000) -> tuple[int, bool]:

@@ -111,12 +111,18 @@ def _scope_q(model: type[Any], actor: User, scope: str) -> models.Q:
 
 def visible(actor: User, model: type[M], action: str = Action.READ) -> models.QuerySet[M]:
     """The records of ``model`` that ``actor`` may ``action``: the start of every selector."""
-    object_type: str = model.permission_type  # type: ignore[attr-defined]
-    scope = scope_of(actor, object_type, action)
-    manager = model._default_manager
+    queryset: models.QuerySet[M] = visible_in(actor, model._default_manager.all(), action)
+    return queryset
+
+
+def visible_in(actor: User, queryset: models.QuerySet[Any], action: str = Action.READ) -> Any:
+    """``queryset`` narrowed to the records ``actor`` may ``action`` (as ``visible``), for a
+    selector that starts from a prepared queryset, e.g. a ``.values()`` one."""
+    model = queryset.model
+    scope = scope_of(actor, model.permission_type, action)
     if scope is None:
-        return manager.none()
-    return manager.filter(_scope_q(model, actor, scope))
+        return queryset.none()
+    return queryset.filter(_scope_q(model, actor, scope))
 
 
 def in_scope(actor: User, obj: Any, action: str) -> bool:

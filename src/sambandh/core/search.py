@@ -105,6 +105,24 @@ def search_index_bulk(object_type: str, rows: Iterable[tuple[int, str]]) -> None
             )
 
 
+def search_index_new(object_type: str, rows: Iterable[tuple[int, str]]) -> None:
+    """Index records that have no document yet (just created in this transaction): a plain
+    bulk insert (COPY on PostgreSQL), without the delete or upsert a re-index needs."""
+    from sambandh.core.bulk import insert_rows
+
+    code = TYPE_CODES[object_type]
+    if connection.vendor == "sqlite":
+        insert_rows(
+            SQLITE_TABLE, ["rowid", "body"], [(_key(object_type, pk), body) for pk, body in rows]
+        )
+    else:
+        insert_rows(
+            PG_TABLE,
+            ["key", "object_type", "object_id", "body"],
+            [(_key(object_type, pk), code, pk, body) for pk, body in rows],
+        )
+
+
 def search_index(object_type: str, object_id: int, body: str) -> None:
     search_index_bulk(object_type, [(object_id, body)])
 

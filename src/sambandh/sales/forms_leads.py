@@ -5,7 +5,7 @@ stored object is shown in a list cell or a form field."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,8 @@ from sambandh.sales.models import (
 from sambandh.sales.selectors import leads as selectors
 from sambandh.sales.services import assignment, leads, scoring, territories
 
+MAX_OPTIONS = 500
+
 
 @dataclass(frozen=True)
 class Input:
@@ -41,17 +43,21 @@ class Input:
     options: Callable[[], list[tuple[str, str]]] = list
 
 
+def _options(rows: Iterable[Any], label: Callable[[Any], str]) -> list[tuple[str, str]]:
+    """A select's choices: the empty one first, then one a row (by primary key)."""
+    return [("", "—"), *((str(row.pk), label(row)) for row in rows)]
+
+
 def _teams() -> list[tuple[str, str]]:
-    return [("", "—"), *((str(t.pk), t.name) for t in Team.objects.order_by("name")[:500])]
+    return _options(Team.objects.order_by("name")[:MAX_OPTIONS], lambda t: t.name)
 
 
 def _users() -> list[tuple[str, str]]:
-    users = User.objects.filter(is_active=True).order_by("username")[:500]
-    return [("", "—"), *((str(u.pk), str(u)) for u in users)]
+    return _options(User.objects.filter(is_active=True).order_by("username")[:MAX_OPTIONS], str)
 
 
 def _territories() -> list[tuple[str, str]]:
-    return [("", "—"), *((str(t.pk), t.name) for t in Territory.objects.order_by("name")[:500])]
+    return _options(Territory.objects.order_by("name")[:MAX_OPTIONS], lambda t: t.name)
 
 
 def _stages() -> list[tuple[str, str]]:
@@ -62,198 +68,231 @@ def _choices(pairs: Any) -> Callable[[], list[tuple[str, str]]]:
     return lambda: [("", "—"), *((str(k), str(v)) for k, v in pairs.items())]
 
 
+NAME = Input("name", gettext_lazy("Name"))
+IS_ACTIVE = Input("is_active", gettext_lazy("Is active"), "checkbox")
+ANY_LIST = gettext_lazy("Comma-separated. Empty: any.")
+# Column headings that are not the label of a form field of the same name (or ``<name>_id``).
+COLUMN_LABELS: dict[str, str | Promise] = {"summary": gettext_lazy("Rule")}
+
+
+def _form(*inputs: Input) -> tuple[Input, ...]:
+    """Every settings form: the name first, the fields of its kind, "is active" last."""
+    return (NAME, *inputs, IS_ACTIVE)
+
+
 @dataclass(frozen=True)
 class SettingsKind:
+    """One kind of lead settings record and the services that write it.
+
+    The services take the record under the keyword ``arg`` (``territory``, ``form``, ``rule``);
+    ``create``, ``update`` and ``delete`` call them the same way for every kind.
+    """
+
     key: str
     model: type[models.Model]
     object_type: str
     title: str | Promise
     singular: str | Promise
     inputs: tuple[Input, ...]
-    create: Callable[..., Any]
-    update: Callable[..., Any]
+    arg: str
+    create_service: Callable[..., Any]
+    update_service: Callable[..., Any]
+    delete_service: Callable[..., None]
     items: Callable[..., list[Any]]
-    columns: tuple[tuple[str, str | Promise], ...] = field(default=())
+    column_names: tuple[str, ...] = field(default=())
+    delete_note: str | Promise = ""  # what deleting one does beyond removing it
 
     def url(self, name: str, *args: Any) -> str:
         return reverse(f"sales:{self.key}_{name}", args=args)
 
+    def create(self, *, actor: User, data: dict[str, Any]) -> Any:
+        return self.create_service(actor=actor, data=data)
+
+    def update(self, *, actor: User, obj: Any, data: dict[str, Any], version: int) -> Any:
+        return self.update_service(actor=actor, data=data, version=version, **{self.arg: obj})
+
+    def delete(self, *, actor: User, obj: Any) -> None:
+        self.delete_service(actor=actor, **{self.arg: obj})
+
+    @property
+    def columns(self) -> tuple[tuple[str, str | Promise], ...]:
+        """(name, heading) of the list's columns; headings are the form's labels."""
+        labels = {item.name: item.label for item in self.inputs}
+        return tuple(
+            (name, COLUMN_LABELS.get(name) or labels.get(name) or labels[f"{name}_id"])
+            for name in self.column_names
+        )
+
 
 KINDS: dict[str, SettingsKind] = {
-    "territory": SettingsKind(
-        key="territory",
-        model=Territory,
-        object_type=ObjectType.TERRITORY,
-        title=gettext_lazy("Territories"),
-        singular=gettext_lazy("Territory"),
-        inputs=(
-            Input("name", gettext_lazy("Name")),
-            Input("parent_id", gettext_lazy("Parent territory"), "select", options=_territories),
-            Input(
+    kind.key: kind
+    for kind in (
+        SettingsKind(
+            key="territory",
+            model=Territory,
+            object_type=ObjectType.TERRITORY,
+            title=gettext_lazy("Territories"),
+            singular=gettext_lazy("Territory"),
+            inputs=_form(
+                Input(
+                    "parent_id", gettext_lazy("Parent territory"), "select", options=_territories
+                ),
+                Input(
+                    "countries",
+                    gettext_lazy("Countries"),
+                    "list",
+                    gettext_lazy("Two-letter codes, comma-separated, e.g. IN, NP. Empty: any."),
+                ),
+                Input("states", gettext_lazy("States / regions"), "list", ANY_LIST),
+                Input("industries", gettext_lazy("Industries"), "list", ANY_LIST),
+                Input(
+                    "size_bands", gettext_lazy("Company sizes"), "list", ", ".join(SizeBand.values)
+                ),
+                Input("team_id", gettext_lazy("Team"), "select", options=_teams),
+                Input("default_owner_id", gettext_lazy("Default owner"), "select", options=_users),
+                Input("position", gettext_lazy("Position"), "number"),
+            ),
+            arg="territory",
+            create_service=territories.territory_create,
+            update_service=territories.territory_update,
+            delete_service=territories.territory_delete,
+            delete_note=gettext_lazy(
+                "Its contacts and companies are matched to the territories again. A territory "
+                "with sub-territories cannot be deleted: move or delete them first."
+            ),
+            items=selectors.territory_list,
+            column_names=(
+                "name",
+                "parent",
                 "countries",
-                gettext_lazy("Countries"),
-                "list",
-                gettext_lazy("Two-letter codes, comma-separated, e.g. IN, NP. Empty: any."),
-            ),
-            Input(
                 "states",
-                gettext_lazy("States / regions"),
-                "list",
-                gettext_lazy("Comma-separated. Empty: any."),
+                "team",
+                "default_owner",
+                "is_active",
             ),
-            Input(
-                "industries",
-                gettext_lazy("Industries"),
-                "list",
-                gettext_lazy("Comma-separated. Empty: any."),
-            ),
-            Input("size_bands", gettext_lazy("Company sizes"), "list", ", ".join(SizeBand.values)),
-            Input("team_id", gettext_lazy("Team"), "select", options=_teams),
-            Input("default_owner_id", gettext_lazy("Default owner"), "select", options=_users),
-            Input("position", gettext_lazy("Position"), "number"),
-            Input("is_active", gettext_lazy("Is active"), "checkbox"),
         ),
-        create=lambda *, actor, data: territories.territory_create(actor=actor, data=data),
-        update=lambda *, actor, obj, data, version: territories.territory_update(
-            actor=actor, territory=obj, data=data, version=version
-        ),
-        items=selectors.territory_list,
-        columns=(
-            ("name", gettext_lazy("Name")),
-            ("parent", gettext_lazy("Parent territory")),
-            ("countries", gettext_lazy("Countries")),
-            ("states", gettext_lazy("States / regions")),
-            ("team", gettext_lazy("Team")),
-            ("default_owner", gettext_lazy("Default owner")),
-            ("is_active", gettext_lazy("Is active")),
-        ),
-    ),
-    "lead_form": SettingsKind(
-        key="lead_form",
-        model=LeadForm,
-        object_type=ObjectType.LEAD_FORM,
-        title=gettext_lazy("Lead forms"),
-        singular=gettext_lazy("Lead form"),
-        inputs=(
-            Input("name", gettext_lazy("Name")),
-            Input(
-                "slug",
-                gettext_lazy("Address"),
-                help=gettext_lazy("Letters, digits and hyphens: /sales/forms/<address>/"),
-            ),
-            Input("source", gettext_lazy("Source")),
-            Input("campaign", gettext_lazy("Campaign")),
-            Input("fields", gettext_lazy("Fields"), "list", ", ".join(leads.CAPTURE_FIELDS)),
-            Input("thank_you_en", gettext_lazy("Thank-you message (English)")),
-            Input("thank_you_hi", gettext_lazy("Thank-you message (Hindi)")),
-            Input(
-                "lifecycle_stage_key", gettext_lazy("Lifecycle stage"), "select", options=_stages
-            ),
-            Input("is_active", gettext_lazy("Is active"), "checkbox"),
-        ),
-        create=lambda *, actor, data: leads.lead_form_create(actor=actor, data=data),
-        update=lambda *, actor, obj, data, version: leads.lead_form_update(
-            actor=actor, form=obj, data=data, version=version
-        ),
-        items=selectors.lead_form_list,
-        columns=(
-            ("name", gettext_lazy("Name")),
-            ("slug", gettext_lazy("Address")),
-            ("source", gettext_lazy("Source")),
-            ("is_active", gettext_lazy("Is active")),
-        ),
-    ),
-    "scoring_rule": SettingsKind(
-        key="scoring_rule",
-        model=ScoringRule,
-        object_type=ObjectType.LEAD_RULE,
-        title=gettext_lazy("Lead scoring rules"),
-        singular=gettext_lazy("Scoring rule"),
-        inputs=(
-            Input("name", gettext_lazy("Name")),
-            Input(
-                "kind",
-                gettext_lazy("Kind"),
-                "select",
-                options=_choices(dict(ScoringRuleKind.choices)),
-            ),
-            Input(
-                "field", gettext_lazy("Field"), "select", options=_choices(scoring.ATTRIBUTE_FIELDS)
-            ),
-            Input(
-                "operator", gettext_lazy("Operator"), "select", options=_choices(scoring.OPERATORS)
-            ),
-            Input(
-                "value",
-                gettext_lazy("Value"),
-                help=gettext_lazy("For “is one of”: comma-separated."),
-            ),
-            Input(
-                "event", gettext_lazy("Behaviour"), "select", options=_choices(scoring.BEHAVIOURS)
-            ),
-            Input("points", gettext_lazy("Points"), "number"),
-            Input(
-                "decay_days",
-                gettext_lazy("Points fade over (days)"),
-                "number",
-                gettext_lazy("Behaviour points fade linearly to 0. Empty: never."),
-            ),
-            Input("is_active", gettext_lazy("Is active"), "checkbox"),
-        ),
-        create=lambda *, actor, data: scoring.scoring_rule_create(actor=actor, data=data),
-        update=lambda *, actor, obj, data, version: scoring.scoring_rule_update(
-            actor=actor, rule=obj, data=data, version=version
-        ),
-        items=selectors.scoring_rule_list,
-        columns=(
-            ("name", gettext_lazy("Name")),
-            ("kind", gettext_lazy("Kind")),
-            ("summary", gettext_lazy("Rule")),
-            ("points", gettext_lazy("Points")),
-            ("decay_days", gettext_lazy("Points fade over (days)")),
-            ("is_active", gettext_lazy("Is active")),
-        ),
-    ),
-    "assignment_rule": SettingsKind(
-        key="assignment_rule",
-        model=AssignmentRule,
-        object_type=ObjectType.LEAD_RULE,
-        title=gettext_lazy("Lead assignment rules"),
-        singular=gettext_lazy("Assignment rule"),
-        inputs=(
-            Input("name", gettext_lazy("Name")),
-            Input("position", gettext_lazy("Position"), "number"),
-            Input(
-                "strategy",
-                gettext_lazy("Strategy"),
-                "select",
-                options=_choices(dict(AssignmentStrategy.choices)),
-            ),
-            Input("team_id", gettext_lazy("Team"), "select", options=_teams),
-            Input(
-                "conditions",
-                gettext_lazy("Conditions"),
-                "json",
-                gettext_lazy(
-                    'JSON, e.g. {"country": ["IN", "NP"], "source": "web"}. Empty: every lead.'
+        SettingsKind(
+            key="lead_form",
+            model=LeadForm,
+            object_type=ObjectType.LEAD_FORM,
+            title=gettext_lazy("Lead forms"),
+            singular=gettext_lazy("Lead form"),
+            inputs=_form(
+                Input(
+                    "slug",
+                    gettext_lazy("Address"),
+                    help=gettext_lazy("Letters, digits and hyphens: /sales/forms/<address>/"),
+                ),
+                Input("source", gettext_lazy("Source")),
+                Input("campaign", gettext_lazy("Campaign")),
+                Input("fields", gettext_lazy("Fields"), "list", ", ".join(leads.CAPTURE_FIELDS)),
+                Input("thank_you_en", gettext_lazy("Thank-you message (English)")),
+                Input("thank_you_hi", gettext_lazy("Thank-you message (Hindi)")),
+                Input(
+                    "lifecycle_stage_key",
+                    gettext_lazy("Lifecycle stage"),
+                    "select",
+                    options=_stages,
                 ),
             ),
-            Input("is_active", gettext_lazy("Is active"), "checkbox"),
+            arg="form",
+            create_service=leads.lead_form_create,
+            update_service=leads.lead_form_update,
+            delete_service=leads.lead_form_delete,
+            delete_note=gettext_lazy(
+                "The form stops accepting leads and its submission log goes with it; the "
+                "contacts it captured stay."
+            ),
+            items=selectors.lead_form_list,
+            column_names=("name", "slug", "source", "is_active"),
         ),
-        create=lambda *, actor, data: assignment.assignment_rule_create(actor=actor, data=data),
-        update=lambda *, actor, obj, data, version: assignment.assignment_rule_update(
-            actor=actor, rule=obj, data=data, version=version
+        SettingsKind(
+            key="scoring_rule",
+            model=ScoringRule,
+            object_type=ObjectType.LEAD_RULE,
+            title=gettext_lazy("Lead scoring rules"),
+            singular=gettext_lazy("Scoring rule"),
+            inputs=_form(
+                Input(
+                    "kind",
+                    gettext_lazy("Kind"),
+                    "select",
+                    options=_choices(dict(ScoringRuleKind.choices)),
+                ),
+                Input(
+                    "field",
+                    gettext_lazy("Field"),
+                    "select",
+                    options=_choices(scoring.ATTRIBUTE_FIELDS),
+                ),
+                Input(
+                    "operator",
+                    gettext_lazy("Operator"),
+                    "select",
+                    options=_choices(scoring.OPERATORS),
+                ),
+                Input(
+                    "value",
+                    gettext_lazy("Value"),
+                    help=gettext_lazy("For “is one of”: comma-separated."),
+                ),
+                Input(
+                    "event",
+                    gettext_lazy("Behaviour"),
+                    "select",
+                    options=_choices(scoring.BEHAVIOURS),
+                ),
+                Input("points", gettext_lazy("Points"), "number"),
+                Input(
+                    "decay_days",
+                    gettext_lazy("Points fade over (days)"),
+                    "number",
+                    gettext_lazy("Behaviour points fade linearly to 0. Empty: never."),
+                ),
+            ),
+            arg="rule",
+            create_service=scoring.scoring_rule_create,
+            update_service=scoring.scoring_rule_update,
+            delete_service=scoring.scoring_rule_delete,
+            delete_note=gettext_lazy(
+                "The points it gave are taken back and lead scores are computed again."
+            ),
+            items=selectors.scoring_rule_list,
+            column_names=("name", "kind", "summary", "points", "decay_days", "is_active"),
         ),
-        items=selectors.assignment_rule_list,
-        columns=(
-            ("position", gettext_lazy("Position")),
-            ("name", gettext_lazy("Name")),
-            ("strategy", gettext_lazy("Strategy")),
-            ("team", gettext_lazy("Team")),
-            ("conditions", gettext_lazy("Conditions")),
-            ("is_active", gettext_lazy("Is active")),
+        SettingsKind(
+            key="assignment_rule",
+            model=AssignmentRule,
+            object_type=ObjectType.LEAD_RULE,
+            title=gettext_lazy("Lead assignment rules"),
+            singular=gettext_lazy("Assignment rule"),
+            inputs=_form(
+                Input("position", gettext_lazy("Position"), "number"),
+                Input(
+                    "strategy",
+                    gettext_lazy("Strategy"),
+                    "select",
+                    options=_choices(dict(AssignmentStrategy.choices)),
+                ),
+                Input("team_id", gettext_lazy("Team"), "select", options=_teams),
+                Input(
+                    "conditions",
+                    gettext_lazy("Conditions"),
+                    "json",
+                    gettext_lazy(
+                        'JSON, e.g. {"country": ["IN", "NP"], "source": "web"}. Empty: every lead.'
+                    ),
+                ),
+            ),
+            arg="rule",
+            create_service=assignment.assignment_rule_create,
+            update_service=assignment.assignment_rule_update,
+            delete_service=assignment.assignment_rule_delete,
+            delete_note=gettext_lazy("The contacts it assigned keep their owner."),
+            items=selectors.assignment_rule_list,
+            column_names=("position", "name", "strategy", "team", "conditions", "is_active"),
         ),
-    ),
+    )
 }
 
 

@@ -1,11 +1,12 @@
 """Every write to activities: tasks, calls, logged emails, meetings and reminders.
 
 ``cleaning`` holds the field cleaners, ``attendees`` the meeting guest list, ``records`` the
-writes, ``invites`` the iCalendar file. Callers import from here.
+writes, ``editing`` the edit form's save, ``invites`` the iCalendar file. Callers import from here.
 """
 
 from __future__ import annotations
 
+from sambandh.activities.services.editing import activity_edit
 from sambandh.activities.services.invites import meeting_invite
 from sambandh.activities.services.records import (
     activity_delete,
@@ -25,6 +26,7 @@ from sambandh.activities.services.records import (
 
 __all__ = [
     "activity_delete",
+    "activity_edit",
     "activity_update",
     "call_log",
     "email_log",

@@ -223,6 +223,10 @@ def activity_update(
         if zone_name:
             zone = zoneinfo.ZoneInfo(zone_name)
     values = clean_fields(data, FIELDS_BY_KIND[ActivityKind(kind)], zone, errors)
+    # These columns cannot be empty: a call's time, a task's priority.
+    for name in ("occurred_at", "priority"):
+        if name in values and values[name] in (None, ""):
+            errors.setdefault(name, []).append(_("This field is required."))
     if is_meeting and ("starts_at" in values or "ends_at" in values):
         start = values.get("starts_at", activity.occurred_at)
         end = values.get("ends_at", activity.ends_at)

@@ -8,6 +8,7 @@ in one transaction with its audit entry, domain event and search document.
 from __future__ import annotations
 
 from sambandh.contacts.services.cleaning import ACCOUNT_FIELDS, CONTACT_FIELDS, contact_document
+from sambandh.contacts.services.export import export_started
 from sambandh.contacts.services.notes import note_create, note_delete, note_update
 from sambandh.contacts.services.records import (
     account_create,
@@ -29,6 +30,7 @@ __all__ = [
     "contact_delete",
     "contact_document",
     "contact_update",
+    "export_started",
     "note_create",
     "note_delete",
     "note_update",

@@ -42,6 +42,7 @@ CONTACT_FIELDS = (
     "first_name",
     "last_name",
     "email",
+    "external_id",
     "other_emails",
     "phone",
     "other_phones",
@@ -62,6 +63,7 @@ CONTACT_FIELDS = (
 )
 ACCOUNT_FIELDS = (
     "name",
+    "external_id",
     "domain",
     "website",
     "industry",
@@ -183,6 +185,7 @@ def _common_cleaners(actor: User, default_region: str) -> dict[str, Cleaner]:
         "owner_id": _user_id,
         "team_id": _team_id,
         "phone": lambda v: validation.clean_phone(v, default_region=default_region),
+        "external_id": _text(100),
     }
 
 
@@ -305,7 +308,9 @@ def _clean(
     return values, tags
 
 
-def _default_region(data: dict[str, Any], current: Any | None) -> str:
+def default_region(data: dict[str, Any], current: Any | None) -> str:
+    """The country whose numbering a phone without a country code is read in: the record's
+    country as given, else its current one, else the organisation's."""
     raw = data.get("country")
     if isinstance(raw, str) and raw.upper() in validation.country_codes():
         return raw.upper()

@@ -24,9 +24,9 @@ from sambandh.contacts.services.cleaning import (
     _clean,
     _contact_cleaners,
     _creation_changes,
-    _default_region,
     _first_team,
     contact_document,
+    default_region,
 )
 from sambandh.core.errors import ValidationError
 from sambandh.core.models import Action, ObjectType, OrganisationSettings, User
@@ -57,7 +57,7 @@ def contact_create(*, actor: User, data: dict[str, Any]) -> Contact:
         object_type=ObjectType.CONTACT,
         data=data,
         allowed=CONTACT_FIELDS,
-        cleaners=_contact_cleaners(actor, _default_region(data, None)),
+        cleaners=_contact_cleaners(actor, default_region(data, None)),
         existing_custom={},
         creating=True,
     )
@@ -107,7 +107,7 @@ def _update(
         object_type=object_type,
         data=data,
         allowed=allowed,
-        cleaners=cleaners_for(actor, _default_region(data, obj)),
+        cleaners=cleaners_for(actor, default_region(data, obj)),
         existing_custom=obj.custom,
         creating=False,
     )
@@ -211,7 +211,7 @@ def account_create(*, actor: User, data: dict[str, Any]) -> Account:
         object_type=ObjectType.ACCOUNT,
         data=data,
         allowed=ACCOUNT_FIELDS,
-        cleaners=_account_cleaners(actor, _default_region(data, None)),
+        cleaners=_account_cleaners(actor, default_region(data, None)),
         existing_custom={},
         creating=True,
     )

@@ -150,19 +150,17 @@ def quote_detail(*, actor: User, pk: Any) -> Quote:
 # ---------------------------------------------------------------- orders
 
 
-def order_list(
+def order_queryset(
     *,
     actor: User,
     contact_id: Any = None,
     account_id: Any = None,
     status: str | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-) -> Page[Order]:
-    """Orders, newest first; filters by contact, company and status."""
-    qs = visible(actor, Order).prefetch_related(
-        models.Prefetch("lines", queryset=OrderLine.objects.select_related("product"))
-    )
+    action: str = Action.READ,
+) -> models.QuerySet[Order]:
+    """The orders the actor may ``action`` (read, export), by contact, company and status;
+    unordered and unpaged. A bad value is a ValidationError."""
+    qs = visible(actor, Order, action)
     errors: dict[str, list[str]] = {}
     for name, value in (("contact_id", contact_id), ("account_id", account_id)):
         if value in (None, ""):
@@ -181,6 +179,25 @@ def order_list(
         qs = qs.filter(status=status)
     if errors:
         raise ValidationError(errors)
+    return qs
+
+
+def order_list(
+    *,
+    actor: User,
+    contact_id: Any = None,
+    account_id: Any = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+    action: str = Action.READ,
+) -> Page[Order]:
+    """Orders, newest first; filters by contact, company and status (``order_queryset``)."""
+    qs = order_queryset(
+        actor=actor, contact_id=contact_id, account_id=account_id, status=status, action=action
+    ).prefetch_related(
+        models.Prefetch("lines", queryset=OrderLine.objects.select_related("product"))
+    )
     return paginate(qs, sort=ORDER_SORT, descending=True, cursor=cursor, limit=_limit(limit))
 
 

@@ -184,10 +184,12 @@ def deal_list(
     sort: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
+    action: str = Action.READ,
 ) -> Page[Deal]:
-    """One page of the deals the actor may see: filtered, keyset-paginated (never counted)."""
+    """One page of the deals the actor may see: filtered, keyset-paginated (never counted).
+    ``action`` picks the scope (an export reads what the actor may export)."""
     key, descending = _sort(sort)
-    qs = filter_deals(deal_queryset(actor), actor=actor, filters=filters or {})
+    qs = filter_deals(deal_queryset(actor, action), actor=actor, filters=filters or {})
     return paginate(qs, sort=key, descending=descending, cursor=cursor, limit=_limit(limit))
 
 

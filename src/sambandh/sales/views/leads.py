@@ -1,5 +1,6 @@
 """HTML for leads: the public web form (anonymous, embeddable), the lead settings pages
-(territories, lead forms, scoring and assignment rules: list, create, edit), a form's embed
+(territories, lead forms, scoring and assignment rules: list, create, edit, delete), a form's
+embed
 snippet, the lead panel on the contact page and qualifying a lead.
 
 The public form and CSRF. The form is meant to sit in an ``<iframe>`` on other sites, where
@@ -177,6 +178,8 @@ def _form_page(
     context = {
         "kind": kind,
         "obj": obj,
+        "can_delete": obj is not None
+        and has_grant(actor_of(request), kind.object_type, Action.DELETE),
         "inputs": inputs,
         "form_errors": errors.get("", []),
         "conflict": conflict,
@@ -219,6 +222,7 @@ def _settings_list(request: HtmxRequest, kind: SettingsKind) -> HttpResponse:
         "rows": rows,
         "can_create": has_grant(actor, kind.object_type, Action.CREATE),
         "can_update": has_grant(actor, kind.object_type, Action.UPDATE),
+        "can_delete": has_grant(actor, kind.object_type, Action.DELETE),
         "is_lead_form": kind.key == "lead_form",
     }
     return render(request, "sales/leads/settings_list.html", context)
@@ -242,6 +246,27 @@ def _settings_edit(request: HtmxRequest, kind: SettingsKind, pk: int) -> HttpRes
     return _form_page(request, kind, obj, values, {})
 
 
+def _settings_delete(request: HtmxRequest, kind: SettingsKind, pk: int) -> HttpResponse:
+    """Ask first (GET), delete on POST; a deletion the service refuses (a territory with
+    sub-territories) shows its reason on the same page and deletes nothing."""
+    actor = actor_of(request)
+    obj = selectors.settings_get(actor=actor, model=kind.model, pk=pk)
+    require(actor, kind.object_type, Action.DELETE, obj)
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            kind.delete(actor=actor, obj=obj)
+        except ValidationError as error:
+            errors = [m for texts in error.fields.values() for m in texts] or [error.message]
+        else:
+            messages.success(request, _("Deleted."))
+            return redirect(kind.url("list"))
+    context = {"kind": kind, "obj": obj, "form_errors": errors}
+    return render(
+        request, "sales/leads/settings_delete.html", context, status=400 if errors else 200
+    )
+
+
 def _views_for(key: str) -> list[Any]:
     kind = KINDS[key]
 
@@ -260,6 +285,11 @@ def _views_for(key: str) -> list[Any]:
     def edit_view(request: HtmxRequest, pk: int) -> HttpResponse:
         return _settings_edit(request, kind, pk)
 
+    @require_http_methods(["GET", "POST"])
+    @page_view
+    def delete_view(request: HtmxRequest, pk: int) -> HttpResponse:
+        return _settings_delete(request, kind, pk)
+
     prefix = {
         "territory": "territories",
         "lead_form": "lead-forms",
@@ -270,6 +300,7 @@ def _views_for(key: str) -> list[Any]:
         path(f"{prefix}/", list_view, name=f"{key}_list"),
         path(f"{prefix}/new/", create_view, name=f"{key}_create"),
         path(f"{prefix}/<int:pk>/", edit_view, name=f"{key}_edit"),
+        path(f"{prefix}/<int:pk>/delete/", delete_view, name=f"{key}_delete"),
     ]
 
 

@@ -5,7 +5,6 @@
 (function () {
   "use strict";
   var dragged = null;
-  var lastDealId = null;
 
   function column(target) {
     return target && target.closest ? target.closest(".board-column") : null;
@@ -58,11 +57,13 @@
     form.requestSubmit();
   });
 
-  // Remember which deal moved, to give it the focus back after the board is redrawn.
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = event.target.closest ? event.target.closest("form[data-deal-id]") : null;
-    if (form) lastDealId = form.dataset.dealId;
-  });
+  // The deal a request moved: read from the request's own form, so a late settle of an
+  // earlier move never takes the focus to the wrong card.
+  function movedDealId(detail) {
+    var elt = detail && detail.requestConfig && detail.requestConfig.elt;
+    var form = elt && elt.closest ? elt.closest("form[data-deal-id]") : null;
+    return form ? form.dataset.dealId : null;
+  }
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail && event.detail.target;
@@ -76,8 +77,12 @@
     }
     if (target.id === "board" || (target.closest && target.closest("#board"))) {
       if (dialog && dialog.open) dialog.close();
-      if (lastDealId) {
-        var select = document.querySelector("#board [data-deal-id='" + lastDealId + "'] select");
+      var dealId = movedDealId(event.detail);
+      // Give the moved card's list the focus back only when the redraw took it away (the
+      // Move button is gone): never from a control the user has gone on to since.
+      var active = document.activeElement;
+      if (dealId && (!active || active === document.body || !active.isConnected)) {
+        var select = document.querySelector("#board [data-deal-id='" + dealId + "'] select");
         if (select) select.focus();
       }
     }

@@ -1,0 +1,176 @@
+"""Bulk inserts for big writes: SQLite ``executemany``, PostgreSQL ``COPY``.
+
+Django's ``bulk_create`` compiles every value of every row through the ORM, which costs more
+than the database itself for a chunk of a large import. These functions take model
+instances (or plain tuples for narrow tables), convert each column once with a converter
+chosen per field, and hand the rows to the driver. Ids are allocated first, so the caller
+knows them: from the table's sequence on PostgreSQL (``nextval`` for the whole batch in one
+query), from ``sqlite_sequence`` on SQLite (the caller holds the write lock: every writing
+transaction is IMMEDIATE), never reusing an id a deleted record had.
+
+They run inside the caller's transaction and do nothing else: no signals, no ``save()``. The
+services that call them do validation, permissions, audit and events themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+_IDENTITY = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "EmailField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SlugField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
+
+
+def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+    """How one column's Python value becomes what the driver takes (None: as it is)."""
+    internal = field.get_internal_type()
+    if internal in _IDENTITY:
+        return None
+    if internal == "JSONField":
+        encoder = getattr(field, "encoder", None)
+
+        def to_json(value: Any) -> Any:
+            if value is None:
+                return None
+            if not value and isinstance(value, dict | list):
+                return "{}" if isinstance(value, dict) else "[]"  # most rows: nothing to encode
+            return json.dumps(value, cls=encoder)
+
+        return to_json
+    last: list[Any] = [object(), None]  # the last value and its conversion: a chunk's rows
+    # mostly share one timestamp, converted once
+
+    def convert(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, field.get_db_prep_save(value, connection)
+        return last[1]
+
+    return convert
+
+
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` new primary keys for ``model``, in increasing order."""
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    pk_column = model._meta.pk.column  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, pk_column, count],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        found = cursor.fetchone()
+        cursor.execute(f'SELECT max("{pk_column}") FROM "{table}"')  # noqa: S608 - model metadata
+        highest = max(found[0] if found else 0, cursor.fetchone()[0] or 0)
+    return list(range(highest + 1, highest + 1 + count))
+
+
+def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert plain rows (values already in the driver's types) into ``table``."""
+    batch = rows if isinstance(rows, list) else list(rows)
+    if not batch:
+        return 0
+    names = ", ".join(f'"{c}"' for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor  # psycopg's own cursor: COPY
+            with raw.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                for row in batch:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', batch)  # noqa: S608
+    return len(batch)
+
+
+def defaults(model: type[models.Model]) -> dict[str, Any]:
+    """Every concrete column's default by attname (for ``insert_records`` drafts)."""
+    return {f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key}
+
+
+def insert_records(
+    model: type[models.Model], records: Sequence[Any], *, with_ids: bool = True
+) -> None:
+    """Insert records of ``model``: unsaved instances, or lighter drafts (any object whose
+    ``__dict__`` holds every column by attname, e.g. a ``SimpleNamespace`` made from
+    ``defaults(model)``). With ``with_ids`` their ``pk`` and ``id`` are set first, so the
+    caller can link to them."""
+    if not records:
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if with_ids or not f.primary_key]
+    if with_ids:
+        pk_name = meta.pk.attname  # type: ignore[union-attr]
+        for record, pk in zip(records, allocate_ids(model, len(records)), strict=True):
+            setattr(record, pk_name, pk)
+    # Every column at C speed with one itemgetter; the few that need converting after.
+    take = operator.itemgetter(*[f.attname for f in fields])
+    converters = [(i, c) for i, f in enumerate(fields) if (c := _converter(f)) is not None]
+    rows: list[Any] = []
+    for record in records:
+        row = list(take(record.__dict__))
+        for index, convert in converters:
+            row[index] = convert(row[index])
+        rows.append(row)
+    insert_rows(meta.db_table, [str(f.column) for f in fields], rows)
+    for record in records:
+        state = getattr(record, "_state", None)
+        if state is not None:
+            state.adding = False
+            state.db = "default"
+
+
+def update_records(
+    model: type[models.Model], records: Sequence[Any], fields_of: Sequence[Sequence[str]]
+) -> None:
+    """Update each record's ``fields_of[i]`` columns (attnames) by primary key: one
+    ``executemany`` per set of fields, where ``bulk_update``'s CASE expression grows with
+    the square of the batch."""
+    groups: dict[tuple[str, ...], list[Any]] = {}
+    for record, fields in zip(records, fields_of, strict=True):
+        groups.setdefault(tuple(sorted(fields)), []).append(record)
+    meta = model._meta
+    pk = meta.pk
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    table = meta.db_table
+    for names, group in groups.items():
+        if not names:
+            continue
+        columns = [by_attname[name] for name in names]
+        converters = [_converter(f) for f in columns]
+        sets = ", ".join(f'"{f.column}" = %s' for f in columns)
+        rows = [
+            [
+                getattr(record, name) if convert is None else convert(getattr(record, name))
+                for name, convert in zip(names, converters, strict=True)
+            ]
+            + [record.pk]
+            for record in group
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f'UPDATE "{table}" SET {sets} WHERE "{pk.column}" = %s',  # type: ignore[union-attr]  # noqa: S608
+                rows,
+            )

@@ -1,0 +1,125 @@
+"""Reading and normalising a big file in a second process while this one writes.
+
+An import's time goes half to parsing and normalising rows (CSV, names, emails, phone numbers:
+pure Python, no database) and half to matching and writing them. For a file of more than
+``settings.SAMBANDH_IMPORT_PIPELINE_MIN_ROWS`` rows, a child process (``spawn``: a fresh
+interpreter, nothing shared with this one's threads or database connections) reads the file
+and prepares each chunk, a few chunks ahead, while this process writes the previous ones: the
+two halves run on two cores. A smaller file is prepared in this process, the same way.
+
+The child is only a helper: the job row and the checkpoint stay with the writer, so a child
+that dies is a failed run that the next worker resumes, never a lost or doubled row.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+from django.conf import settings
+
+from sambandh.dataio.readers import FileFormat, Row, open_table
+from sambandh.dataio.rows import Plan, Prepared, RowReader
+
+CHUNK_ROWS = 1000
+Chunk = list[tuple[Row, Prepared]]
+
+
+def _chunks(spec: dict[str, Any], after: int) -> Iterator[Chunk]:
+    reader = RowReader(Plan(**spec["plan"]))
+    with open_table(
+        spec["path"],
+        filename=spec["filename"],
+        file_format=FileFormat(spec["file_format"]) if spec["file_format"] else None,
+        encoding=spec["encoding"] or None,
+    ) as table:
+        chunk: Chunk = []
+        for row in table.rows():
+            if row.number <= after:
+                continue
+            chunk.append((row, reader.prepare(row.number, row.cells, row.problems)))
+            if len(chunk) >= CHUNK_ROWS:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def _send(out: IO[bytes], item: Any) -> None:
+    body = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(len(body).to_bytes(8, "big"))
+    out.write(body)
+    out.flush()
+
+
+def _receive(stream: IO[bytes]) -> Any:
+    size = stream.read(8)
+    if len(size) < 8:
+        raise ReaderDied("the file reader stopped")
+    body = stream.read(int.from_bytes(size, "big"))
+    # Our own child process, started by us, on a private pipe: not untrusted input.
+    return pickle.loads(body)  # noqa: S301
+
+
+class ReaderDied(RuntimeError):
+    pass
+
+
+def prepared_chunks(spec: dict[str, Any], *, after: int, rows: int | None) -> Iterator[Chunk]:
+    """The file's chunks after row ``after``, each row with its ``Prepared`` form. The pipe
+    holds about one chunk, so the reader works one chunk ahead of the writer."""
+    threshold = int(settings.SAMBANDH_IMPORT_PIPELINE_MIN_ROWS)
+    if rows is None or rows - after < threshold:
+        yield from _chunks(spec, after)
+        return
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE or "sambandh.settings"}
+    child = subprocess.Popen(  # noqa: S603 - our own module, no shell
+        [sys.executable, "-m", "sambandh.dataio.pipeline"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    if child.stdin is None or child.stdout is None:  # pragma: no cover - PIPE gives both
+        raise ReaderDied("no pipe to the file reader")
+    try:
+        _send(child.stdin, (spec, after))
+        child.stdin.close()
+        while True:
+            kind, item = _receive(child.stdout)
+            if kind == "done":
+                return
+            if kind == "error":
+                raise ReaderDied(item)
+            yield item
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait(timeout=30)
+        child.stdout.close()
+
+
+def main() -> None:  # pragma: no cover - runs in the child
+    import django
+
+    # The pipe to the writer is stdout: anything else that prints (a warning, a library) goes
+    # to stderr instead, so it can never break the framing.
+    out = sys.stdout.buffer
+    sys.stdout = sys.stderr
+    django.setup()
+    spec, after = _receive(sys.stdin.buffer)
+    try:
+        for chunk in _chunks(spec, after):
+            _send(out, ("chunk", chunk))
+        _send(out, ("done", None))
+    except BrokenPipeError:
+        return  # the writer stopped reading: it has failed or finished
+    except Exception as exc:  # noqa: BLE001 - reported to the writer, which fails the run
+        _send(out, ("error", repr(exc)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""bench/import_contacts.py: its generated file, its checks against a real import, and its
+JSON contract from a small run in a subprocess."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.import_contacts import (
+    DIGEST_MOD,
+    EXPECTED_MAPPING,
+    HEADERS,
+    ContactFile,
+    RawLoad,
+    _check_database,
+    _check_job,
+    _import,
+    company_pool,
+)
+from sambandh.cli.demo import INDIAN_FIRST
+from sambandh.contacts.models import Account, Contact
+from sambandh.core.models import User
+from sambandh.dataio.mapping import suggest_mapping
+from sambandh.dataio.models import ImportMode
+from tests.bench_helper import bench_json, run_bench, slow
+
+
+def _write(path: Path, rows: int, seed: int = 3, **kwargs: Any) -> Any:
+    pool = company_pool(40, seed)
+    return ContactFile(seed=seed, tag="t", companies=pool, seen_companies={}, **kwargs).write(
+        path, rows
+    )
+
+
+def test_the_file_looks_like_a_hubspot_export_and_gets_the_expected_mapping() -> None:
+    targets = [s.target for s in suggest_mapping(list(HEADERS), object_type="contact")]
+    assert targets == EXPECTED_MAPPING
+    assert HEADERS[:4] == ("Record ID", "First Name", "Last Name", "Email")
+
+
+def test_the_generated_file_is_reproducible_and_mixed(tmp_path: Path) -> None:
+    first = _write(tmp_path / "a.csv", 5000)
+    second = _write(tmp_path / "b.csv", 5000)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert (first.rows, first.created, first.digest) == (5000, second.created, second.digest)
+    # About 1% duplicates and 1% invalid rows, each kind of invalid row present.
+    assert 25 <= first.duplicates <= 80
+    assert 25 <= first.failed <= 80
+    assert min(first.bad_email, first.bad_phone, first.no_identity) > 0
+    assert first.created == 5000 - first.duplicates - first.failed
+    text = (tmp_path / "a.csv").read_bytes().decode("utf-8")
+    assert text.startswith(",".join(HEADERS) + "\r\n")
+    assert "भारत" in text
+    assert any(hindi in text for _latin, hindi, _gender in INDIAN_FIRST)
+    assert 0 < first.digest < DIGEST_MOD
+
+
+@pytest.mark.django_db
+def test_an_import_of_a_generated_file_passes_the_benchs_checks(
+    admin: User, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path / "data"
+    spec = _write(tmp_path / "people.csv", 1500)
+    timed = _import(admin, spec.path, ImportMode.CREATE)
+    _check_job(timed.job, spec, created=spec.created, updated=0, skipped=spec.duplicates)
+    _check_database(spec.created, len(spec.companies), spec.digest, spec.tag_digest)
+    # A wrong expectation stops the bench with its reason.
+    with pytest.raises(SystemExit) as stopped:
+        _check_database(spec.created + 1, len(spec.companies), spec.digest, spec.tag_digest)
+    assert "the database holds (contacts, companies)" in str(stopped.value)
+    with pytest.raises(SystemExit) as stopped:
+        _check_job(timed.job, spec, created=spec.created, updated=0, skipped=0)
+    assert "(rows, created, updated, skipped, failed)" in str(stopped.value)
+
+
+@pytest.mark.django_db
+def test_the_upsert_file_updates_what_it_says(admin: User, settings: Any, tmp_path: Path) -> None:
+    settings.DATA_DIR = tmp_path / "data"
+    seen: dict[str, str] = {}
+    pool = company_pool(40, 1)
+    first = ContactFile(seed=1, tag="a", companies=pool, seen_companies=seen).write(
+        tmp_path / "a.csv", 1000
+    )
+    _import(admin, first.path, ImportMode.CREATE)
+    existing = list(Contact.objects.order_by("id").values_list("email", "city")[:300])
+    upsert = ContactFile(
+        seed=1,
+        tag="c",
+        companies=pool,
+        seen_companies=seen,
+        existing=existing,
+        update_share=0.2,
+    ).write(tmp_path / "c.csv", 1000)
+    assert 150 <= len(upsert.updates) <= 250
+    timed = _import(admin, upsert.path, ImportMode.UPSERT)
+    _check_job(
+        timed.job,
+        upsert,
+        created=upsert.created,
+        updated=len(upsert.updates) + upsert.duplicates,
+        skipped=0,
+    )
+    email, (city, job_title) = next(iter(upsert.updates.items()))
+    assert Contact.objects.filter(email=email).values_list("city", "job_title").get() == (
+        city,
+        job_title,
+    )
+    assert Account.objects.count() == len(first.companies) + len(upsert.companies)
+
+
+@pytest.mark.django_db
+def test_the_raw_baseline_writes_what_the_import_writes(admin: User, tmp_path: Path) -> None:
+    raw = RawLoad(admin)
+    spec = ContactFile(seed=2, tag="a", companies=company_pool(40, 2), seen_companies={}).write(
+        tmp_path / "people.csv", 1000, raw.add
+    )
+    linked = {name for _pk, name in raw.links}
+    raw.tag_names = sorted(linked)
+    rows_s, search_s = raw.load()
+    assert rows_s > 0 and search_s > 0
+    # The same digests the import of the same file must reach.
+    _check_database(spec.created, len(spec.companies), spec.digest, spec.tag_digest)
+
+
+def test_too_few_rows_are_refused() -> None:
+    result = run_bench("import_contacts.py", "--rows", "10", timeout=60)
+    assert result.returncode == 2
+    assert "--rows must be at least 1000" in result.stderr
+
+
+def _check_contract(last: dict[str, Any], db: str) -> None:
+    assert (last["bench"], last["db"], last["rows"]) == ("import_contacts", db, 1000)
+    prefix = "" if db != "both" else "sqlite: "
+    names = [r["name"] for r in last["results"]]
+    assert names[:7] == [
+        f"{prefix}{name}"
+        for name in (
+            "raw load rows",
+            "raw load search documents",
+            "read file only",
+            "import",
+            "import rate",
+            "import into populated (create)",
+            "import into populated (upsert)",
+        )
+    ]
+    imported = last["results"][3]
+    assert imported["unit"] == "s" and imported["baseline"] > 0
+    # value and baseline are rounded to 3 places in the JSON, the ratio from the unrounded.
+    assert imported["ratio"] == pytest.approx(imported["value"] / imported["baseline"], abs=0.1)
+    assert (imported["target_ratio"], imported["stretch_ratio"]) == (4.0, 2.0)
+    for populated in last["results"][5:7]:
+        assert populated["unit"] == "rows/s"
+        assert populated["target_min"] == 10000.0
+        assert populated["present"] > 900
+        assert populated["ok"] is (populated["value"] >= 10000.0)
+
+
+def test_a_small_sqlite_run_checks_its_imports_and_ends_with_the_json_line() -> None:
+    _check_contract(bench_json("import_contacts.py", "--rows", "1000", timeout=300), "sqlite")
+
+
+@slow
+def test_a_small_run_on_both_databases_ends_with_one_json_line() -> None:
+    last = bench_json("import_contacts.py", "--rows", "1000", "--db", "both")
+    _check_contract(last, "both")
+    assert len(last["results"]) == 14
+    assert last["results"][7]["name"] == "postgres: raw load rows"
