@@ -184,11 +184,13 @@ def health(request: object) -> dict[str, str]:
 
 def _register_routers() -> None:
     from sambandh.activities.api import router as activities_router
+    from sambandh.automation.api import router as automation_router
     from sambandh.contacts.api import router as contacts_router
     from sambandh.core.api import router as core_router
     from sambandh.dataio.api import bulk_router
     from sambandh.dataio.api import router as imports_router
     from sambandh.dataio.exports.api import router as exports_router
+    from sambandh.notifications.api import router as notifications_router
     from sambandh.sales.api import router as sales_router
 
     api.add_router("", core_router)
@@ -200,6 +202,8 @@ def _register_routers() -> None:
     api.add_router("", sales_router)
     api.add_router("", activities_router)
     api.add_router("", imports_router)
+    api.add_router("", automation_router)
+    api.add_router("", notifications_router)
 
 
 _register_routers()

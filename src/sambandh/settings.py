@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "sambandh.activities",
     "sambandh.dedup",
     "sambandh.dataio",
+    "sambandh.automation",
+    "sambandh.notifications",
     "sambandh.web",
 ]
 

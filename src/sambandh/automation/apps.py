@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AutomationConfig(AppConfig):
+    name = "sambandh.automation"
+    label = "automation"
+    verbose_name = _("Automation")
