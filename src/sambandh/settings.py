@@ -253,6 +253,27 @@ LOGGING: dict[str, Any] = {
     "loggers": {"django.request": {"level": "ERROR"}, "django.db.backends": {"level": "INFO"}},
 }
 
+# Email. With SAMBANDH_EMAIL_HOST set: SMTP (STARTTLS on port 587, TLS on 465 unless said
+# otherwise). Without it (embedded mode): each message is written as a file under
+# DATA_DIR/mail, so nothing is lost and nothing reaches for the network.
+EMAIL_HOST = os.environ.get("SAMBANDH_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("SAMBANDH_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("SAMBANDH_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SAMBANDH_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_SSL = _env_bool("SAMBANDH_EMAIL_USE_SSL", EMAIL_PORT == 465)
+EMAIL_USE_TLS = _env_bool("SAMBANDH_EMAIL_USE_TLS", EMAIL_PORT == 587 and not EMAIL_USE_SSL)
+EMAIL_TIMEOUT = int(os.environ.get("SAMBANDH_EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("SAMBANDH_DEFAULT_FROM_EMAIL", "Sambandh <sambandh@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+EMAIL_BACKEND = os.environ.get("SAMBANDH_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+# Where links in emails point: the address people open Sambandh at.
+SAMBANDH_BASE_URL = os.environ.get("SAMBANDH_BASE_URL", "http://localhost:8000").rstrip("/")
+
 # API
 SAMBANDH_API_PAGE_MAX = 200
 SAMBANDH_SEARCH_LIMIT = 20
@@ -265,3 +286,21 @@ SAMBANDH_IMPORT_PIPELINE_MIN_ROWS = int(
 # Exports: a selection of more rows than this is written to a file by a worker (the user
 # downloads it from /exports/) instead of being streamed in the request.
 SAMBANDH_EXPORT_BACKGROUND_ROWS = int(os.environ.get("SAMBANDH_EXPORT_BACKGROUND_ROWS", "50000"))
+
+# Event delivery and webhooks. A delivery a worker leased but did not finish within the lease
+# (the worker died) is taken again; failed deliveries are retried with exponential backoff and
+# jitter for the retry window, then set aside as dead letters and their endpoint disabled.
+SAMBANDH_DELIVERY_LEASE_SECONDS = int(os.environ.get("SAMBANDH_DELIVERY_LEASE_SECONDS", "60"))
+SAMBANDH_WEBHOOK_RETRY_WINDOW_SECONDS = int(
+    os.environ.get("SAMBANDH_WEBHOOK_RETRY_WINDOW_SECONDS", str(3 * 24 * 3600))
+)
+SAMBANDH_WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("SAMBANDH_WEBHOOK_CONNECT_TIMEOUT", "5"))
+SAMBANDH_WEBHOOK_READ_TIMEOUT = float(os.environ.get("SAMBANDH_WEBHOOK_READ_TIMEOUT", "10"))
+SAMBANDH_WEBHOOK_SENDERS = int(os.environ.get("SAMBANDH_WEBHOOK_SENDERS", "8"))
+# Private or loopback networks outbound webhooks may reach, besides those allowed in the UI
+# (comma-separated, e.g. "10.0.0.0/8,127.0.0.1").
+SAMBANDH_WEBHOOK_ALLOWED_NETWORKS = [
+    n for n in os.environ.get("SAMBANDH_WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()
+]
+# Wake a worker after each commit that wrote events (off in tests, which call the pump).
+SAMBANDH_WAKE_WORKERS = _env_bool("SAMBANDH_WAKE_WORKERS", default=not TESTING)

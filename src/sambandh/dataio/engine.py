@@ -38,6 +38,7 @@ from sambandh.contacts.services.cleaning import (
 from sambandh.core.audit import audit_record
 from sambandh.core.bulk import defaults, insert_records, insert_rows, update_records
 from sambandh.core.context import current_request_id
+from sambandh.core.events import events_written
 from sambandh.core.custom_fields import clean_custom_values
 from sambandh.core.errors import SambandhError
 from sambandh.core.models import Action, ObjectType, OutboxEvent, User
@@ -811,6 +812,7 @@ class Importer:
         events += [(f"{kind}.updated", kind, r.pk) for r in touched]
         payload = json.dumps({"import_job": self.job.pk})
         request_id = current_request_id()
+        events_written()
         insert_rows(
             OutboxEvent._meta.db_table,
             ["name", "object_type", "object_id", "payload", "actor_id", "request_id", "created_at"],

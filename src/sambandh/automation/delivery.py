@@ -1,0 +1,278 @@
+"""The outbox dispatcher and the delivery workers.
+
+1. ``outbox_dispatch`` takes undispatched outbox events in id order and, in one transaction,
+   fans each out into durable work rows (a ``Delivery`` per subscribed webhook endpoint; other
+   consumers register in ``CONSUMERS``) and marks the events dispatched. Running it twice over
+   an event creates nothing twice (a unique constraint per event and endpoint).
+2. ``deliveries_run`` leases due deliveries (pending and due, or delivering with a lease that
+   ran out because its worker died: the reaper is part of the claim), sends them, and records
+   each outcome only while its lease holds. A failure is retried with exponential backoff and
+   jitter until the retry window closes; then the delivery is a dead letter and its endpoint
+   is disabled and its owner told.
+
+At-least-once: a worker killed after the receiver got a message but before it recorded the
+answer sends it again after the lease, with the same ``webhook-id``, which receivers drop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import secrets
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from sambandh.automation import outbound
+from sambandh.automation.models import Delivery, DeliveryAttempt, DeliveryState, WebhookEndpoint
+from sambandh.automation.signing import headers_for
+from sambandh.core.models import OutboxEvent
+
+DISPATCH_BATCH = 500
+CLAIM_BATCH = 100
+BACKOFF_FIRST_SECONDS = 30
+BACKOFF_MAX_SECONDS = 6 * 3600
+
+Consumer = Callable[[Sequence[OutboxEvent]], None]
+
+
+def _endpoint_consumer(events: Sequence[OutboxEvent]) -> None:
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
+    if not endpoints:
+        return
+    rows = []
+    for event in events:
+        body: str | None = None
+        for endpoint in endpoints:
+            if not subscribed(endpoint, event.name, event.payload):
+                continue
+            if body is None:
+                body = message_body(event)
+            rows.append(
+                Delivery(
+                    endpoint=endpoint,
+                    event_id=event.pk,
+                    event_name=event.name,
+                    msg_id=f"msg_{event.pk}_{endpoint.pk}",
+                    body=body,
+                    next_attempt_at=timezone.now(),
+                )
+            )
+    Delivery.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+
+
+# Later capabilities (workflows, notifications) add their own fan-out here.
+CONSUMERS: list[Consumer] = [_endpoint_consumer]
+
+
+def subscribed(endpoint: WebhookEndpoint, name: str, payload: dict[str, object]) -> bool:
+    """Does ``endpoint`` take the event ``name`` with ``payload``?"""
+    if not any(
+        pattern == "*"
+        or pattern == name
+        or (pattern.endswith(".*") and name.startswith(pattern[:-1]))
+        for pattern in endpoint.event_types
+    ):
+        return False
+    for key, wanted in (endpoint.filters or {}).items():
+        value = payload.get(key)
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if str(value) not in {str(option) for option in options}:
+            return False
+    return True
+
+
+def message_body(event: OutboxEvent) -> str:
+    """The JSON body of an event's webhook message (Standard Webhooks' type/timestamp/data)."""
+    data = {"object_type": event.object_type, "object_id": event.object_id, **event.payload}
+    return json.dumps(
+        {
+            "type": event.name,
+            "timestamp": event.created_at.isoformat().replace("+00:00", "Z"),
+            "event_id": event.pk,
+            "data": data,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def outbox_dispatch(*, limit: int = DISPATCH_BATCH) -> int:
+    """Fan out up to ``limit`` undispatched events; returns how many were dispatched."""
+    with transaction.atomic():
+        events = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(dispatched_at__isnull=True)
+            .order_by("id")[:limit]
+        )
+        if not events:
+            return 0
+        for consumer in CONSUMERS:
+            consumer(events)
+        OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(
+            dispatched_at=timezone.now()
+        )
+    return len(events)
+
+
+def backoff_seconds(attempts: int) -> float:
+    """The wait after the ``attempts``-th failure: 30 s doubling to a 6 h cap, ±20 % jitter."""
+    base = min(BACKOFF_FIRST_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
+    return float(base * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not a secret
+
+
+@dataclass
+class Claimed:
+    delivery: Delivery
+    token: str
+
+
+def deliveries_claim(*, limit: int = CLAIM_BATCH, now: dt.datetime | None = None) -> list[Claimed]:
+    """Lease up to ``limit`` due deliveries for this worker."""
+    now = now or timezone.now()
+    token = secrets.token_hex(8)
+    lease = dt.timedelta(seconds=settings.SAMBANDH_DELIVERY_LEASE_SECONDS)
+    due = Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) | Q(
+        state=DeliveryState.DELIVERING, lease_until__lt=now
+    )
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(due, endpoint__is_active=True)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        Delivery.objects.filter(pk__in=ids).update(
+            state=DeliveryState.DELIVERING,
+            lease_token=token,
+            lease_until=now + lease,
+            attempts=F("attempts") + 1,
+        )
+        Delivery.objects.filter(pk__in=ids, first_attempt_at__isnull=True).update(
+            first_attempt_at=now
+        )
+    claimed = Delivery.objects.select_related("endpoint").filter(pk__in=ids, lease_token=token)
+    return [Claimed(d, token) for d in claimed.order_by("next_attempt_at", "id")]
+
+
+def _send(claimed: Claimed) -> outbound.Outcome:
+    delivery = claimed.delivery
+    body = delivery.body.encode()
+    timestamp = int(timezone.now().timestamp())
+    headers = headers_for(delivery.endpoint.secret, delivery.msg_id, timestamp, body)
+    outcome = outbound.post(delivery.endpoint.url, body, headers)
+    return outcome
+
+
+def delivery_record(claimed: Claimed, outcome: outbound.Outcome) -> bool:
+    """Write the attempt and the delivery's next state; False if the lease was lost."""
+    delivery = claimed.delivery
+    now = timezone.now()
+    first = delivery.first_attempt_at or now
+    window = dt.timedelta(seconds=settings.SAMBANDH_WEBHOOK_RETRY_WINDOW_SECONDS)
+    disable = False
+    if outcome.ok:
+        changes: dict[str, object] = {"state": DeliveryState.SUCCEEDED, "completed_at": now}
+    else:
+        retry_at = now + dt.timedelta(seconds=backoff_seconds(delivery.attempts))
+        if retry_at - first <= window:
+            changes = {"state": DeliveryState.PENDING, "next_attempt_at": retry_at}
+        else:
+            changes = {"state": DeliveryState.DEAD, "completed_at": now}
+            disable = True
+    changes.update(
+        lease_token="",
+        lease_until=None,
+        last_status=outcome.status,
+        last_error=outcome.error[:300],
+    )
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            delivery_id=delivery.pk,
+            number=delivery.attempts,
+            started_at=now - dt.timedelta(milliseconds=outcome.duration_ms),
+            duration_ms=outcome.duration_ms,
+            request_headers=_shown_headers(delivery),
+            response_status=outcome.status,
+            response_headers=outcome.headers,
+            response_body=outcome.body,
+            error=outcome.error[:300],
+        )
+        kept = Delivery.objects.filter(
+            pk=delivery.pk, lease_token=claimed.token, state=DeliveryState.DELIVERING
+        ).update(**changes)
+        if kept and disable:
+            from sambandh.automation.services import endpoint_disable_failing
+
+            endpoint_disable_failing(endpoint=delivery.endpoint)
+    return bool(kept)
+
+
+def _shown_headers(delivery: Delivery) -> dict[str, str]:
+    # The signature is not kept: the log shows what was sent, not a reusable credential.
+    return {"content-type": "application/json", "webhook-id": delivery.msg_id}
+
+
+def deliveries_run(*, limit: int = CLAIM_BATCH) -> int:
+    """Lease, send and record one batch of due deliveries; returns how many were sent."""
+    batch = deliveries_claim(limit=limit)
+    if not batch:
+        return 0
+    senders = max(1, min(settings.SAMBANDH_WEBHOOK_SENDERS, len(batch)))
+    if senders == 1:
+        for claimed in batch:
+            delivery_record(claimed, _send(claimed))
+        return len(batch)
+
+    def send_and_record(claimed: Claimed) -> None:
+        try:
+            delivery_record(claimed, _send(claimed))
+        finally:
+            close_old_connections()
+
+    with ThreadPoolExecutor(max_workers=senders) as pool:
+        list(pool.map(send_and_record, batch))
+    return len(batch)
+
+
+def pump(*, budget_seconds: float = 20.0) -> dict[str, int]:
+    """Dispatch and deliver until nothing is due or the time budget is spent."""
+    deadline = timezone.now() + dt.timedelta(seconds=budget_seconds)
+    totals = {"dispatched": 0, "sent": 0}
+    while timezone.now() < deadline:
+        dispatched = outbox_dispatch()
+        sent = deliveries_run()
+        totals["dispatched"] += dispatched
+        totals["sent"] += sent
+        if not dispatched and not sent:
+            break
+    return totals
+
+
+def next_wake_in(now: dt.datetime | None = None) -> float | None:
+    """Seconds until the earliest delivery becomes due (a retry or a lease running out)."""
+    now = now or timezone.now()
+    pending = (
+        Delivery.objects.filter(state=DeliveryState.PENDING, endpoint__is_active=True)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    leased = (
+        Delivery.objects.filter(state=DeliveryState.DELIVERING)
+        .order_by("lease_until")
+        .values_list("lease_until", flat=True)
+        .first()
+    )
+    moments = [m for m in (pending, leased) if m is not None]
+    if not moments:
+        return None
+    return max(0.0, (min(moments) - now).total_seconds())
