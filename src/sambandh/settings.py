@@ -227,7 +227,7 @@ REDIS_URL = os.environ.get("REDIS_URL")
 if REDIS_URL:
     HUEY: dict[str, Any] = {
         "huey_class": "huey.RedisHuey",
-        "name": "sambandh",
+        "name": os.environ.get("SAMBANDH_QUEUE_NAME", "sambandh"),
         "url": REDIS_URL,
         "immediate": False,
     }
@@ -237,7 +237,7 @@ if REDIS_URL:
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
-        "name": "sambandh",
+        "name": os.environ.get("SAMBANDH_QUEUE_NAME", "sambandh"),
         "filename": str(DATA_DIR / "huey.sqlite3"),
         "immediate": False,
     }
@@ -277,6 +277,11 @@ SAMBANDH_BASE_URL = os.environ.get("SAMBANDH_BASE_URL", "http://localhost:8000")
 # API
 SAMBANDH_API_PAGE_MAX = 200
 SAMBANDH_SEARCH_LIMIT = 20
+# Requests per window for each API token and each signed-in user ("600/minute", "100/10s";
+# "off"). Off in tests, which call the API far faster than a client may; they set their own.
+SAMBANDH_API_RATE_LIMIT = os.environ.get("SAMBANDH_API_RATE_LIMIT") or (
+    "off" if TESTING else "600/minute"
+)
 # Imports: a worker that has not reported for this long is taken for dead and its job resumed
 # by another; a file of at least this many rows is read by a second process.
 SAMBANDH_IMPORT_STALE_SECONDS = int(os.environ.get("SAMBANDH_IMPORT_STALE_SECONDS", "120"))

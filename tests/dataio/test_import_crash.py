@@ -5,47 +5,19 @@ processes on a database of their own (SQLite file, or a fresh PostgreSQL databas
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import ROOT, own_database, sqlite_path
+
 ROWS = 12_000
-
-
-def _env(tmp_path: Path) -> tuple[dict[str, str], str | None]:
-    env = {
-        **os.environ,
-        "SAMBANDH_DATA_DIR": str(tmp_path),
-        "SAMBANDH_IMPORT_STALE_SECONDS": "1",
-        "SAMBANDH_IMPORT_PIPELINE_MIN_ROWS": "10000",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("SAMBANDH_TESTING", None)
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        env.pop("DATABASE_URL", None)
-        return env, None
-    name = f"sambandh_crash_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + name
-    return env, name
-
-
-def _drop(name: str | None) -> None:
-    if name is None:
-        return
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _call(env: dict[str, str], *args: str) -> str:
@@ -68,7 +40,7 @@ def _processed_row(env: dict[str, str], job: str) -> int:
         with psycopg.connect(env["DATABASE_URL"]) as conn:
             row = conn.execute(sql, [int(job)]).fetchone()
     else:
-        with sqlite3.connect(Path(env["SAMBANDH_DATA_DIR"]) / "sambandh.sqlite3") as conn:
+        with sqlite3.connect(sqlite_path(env)) as conn:
             row = conn.execute(sql.replace("%s", "?"), [int(job)]).fetchone()
     return int(row[0]) if row else 0
 
@@ -81,8 +53,11 @@ def _status(env: dict[str, str], job: str) -> dict[str, Any]:
 def test_a_killed_worker_leaves_whole_chunks_and_the_next_one_finishes_without_duplicates(
     tmp_path: Path,
 ) -> None:
-    env, database = _env(tmp_path)
-    try:
+    with own_database(
+        tmp_path,
+        SAMBANDH_IMPORT_STALE_SECONDS="1",
+        SAMBANDH_IMPORT_PIPELINE_MIN_ROWS="10000",
+    ) as env:
         job = _call(env, "setup", str(ROWS))
         worker = subprocess.Popen(  # noqa: S603 - our own module
             [sys.executable, "-m", "tests.dataio.crash_worker", "run", job], env=env, cwd=ROOT
@@ -105,5 +80,3 @@ def test_a_killed_worker_leaves_whole_chunks_and_the_next_one_finishes_without_d
         final = _status(env, job)
         assert final["status"] == "completed"
         assert final["contacts"] == final["distinct"] == final["created"] == ROWS
-    finally:
-        _drop(database)

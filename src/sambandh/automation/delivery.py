@@ -20,12 +20,13 @@ import datetime as dt
 import json
 import random
 import secrets
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -163,57 +164,84 @@ def deliveries_claim(*, limit: int = CLAIM_BATCH, now: dt.datetime | None = None
     return [Claimed(d, token) for d in claimed.order_by("next_attempt_at", "id")]
 
 
-def _send(claimed: Claimed) -> outbound.Outcome:
+def _send(claimed: Claimed, allowed: list[outbound.IPNetwork]) -> outbound.Outcome:
+    """One signed request; no database access (it runs in sender threads)."""
     delivery = claimed.delivery
     body = delivery.body.encode()
     timestamp = int(timezone.now().timestamp())
     headers = headers_for(delivery.endpoint.secret, delivery.msg_id, timestamp, body)
-    outcome = outbound.post(delivery.endpoint.url, body, headers)
+    outcome = outbound.post(delivery.endpoint.url, body, headers, allowed)
     return outcome
 
 
 def delivery_record(claimed: Claimed, outcome: outbound.Outcome) -> bool:
     """Write the attempt and the delivery's next state; False if the lease was lost."""
-    delivery = claimed.delivery
-    now = timezone.now()
-    first = delivery.first_attempt_at or now
-    window = dt.timedelta(seconds=settings.SAMBANDH_WEBHOOK_RETRY_WINDOW_SECONDS)
-    disable = False
-    if outcome.ok:
-        changes: dict[str, object] = {"state": DeliveryState.SUCCEEDED, "completed_at": now}
-    else:
-        retry_at = now + dt.timedelta(seconds=backoff_seconds(delivery.attempts))
-        if retry_at - first <= window:
-            changes = {"state": DeliveryState.PENDING, "next_attempt_at": retry_at}
-        else:
-            changes = {"state": DeliveryState.DEAD, "completed_at": now}
-            disable = True
-    changes.update(
-        lease_token="",
-        lease_until=None,
-        last_status=outcome.status,
-        last_error=outcome.error[:300],
-    )
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery_id=delivery.pk,
-            number=delivery.attempts,
-            started_at=now - dt.timedelta(milliseconds=outcome.duration_ms),
-            duration_ms=outcome.duration_ms,
-            request_headers=_shown_headers(delivery),
-            response_status=outcome.status,
-            response_headers=outcome.headers,
-            response_body=outcome.body,
-            error=outcome.error[:300],
-        )
-        kept = Delivery.objects.filter(
-            pk=delivery.pk, lease_token=claimed.token, state=DeliveryState.DELIVERING
-        ).update(**changes)
-        if kept and disable:
-            from sambandh.automation.services import endpoint_disable_failing
+    return deliveries_record([(claimed, outcome)]) == 1
 
-            endpoint_disable_failing(endpoint=delivery.endpoint)
-    return bool(kept)
+
+def deliveries_record(results: Sequence[tuple[Claimed, outbound.Outcome]]) -> int:
+    """Record a batch of outcomes in one transaction; returns how many leases still held
+    (a delivery whose lease ran out keeps its attempt in the log but not its new state)."""
+    now = timezone.now()
+    window = dt.timedelta(seconds=settings.SAMBANDH_WEBHOOK_RETRY_WINDOW_SECONDS)
+    attempts = []
+    # Successes share their new state: one UPDATE per (token, status) instead of one each.
+    succeeded: dict[tuple[str, int | None], list[int]] = defaultdict(list)
+    kept_count = 0
+    with transaction.atomic():
+        for claimed, outcome in results:
+            delivery = claimed.delivery
+            attempts.append(
+                DeliveryAttempt(
+                    delivery_id=delivery.pk,
+                    number=delivery.attempts,
+                    started_at=now - dt.timedelta(milliseconds=outcome.duration_ms),
+                    duration_ms=outcome.duration_ms,
+                    request_headers=_shown_headers(delivery),
+                    response_status=outcome.status,
+                    response_headers=outcome.headers,
+                    response_body=outcome.body,
+                    error=outcome.error[:300],
+                )
+            )
+            if outcome.ok:
+                succeeded[(claimed.token, outcome.status)].append(delivery.pk)
+                continue
+            first = delivery.first_attempt_at or now
+            retry_at = now + dt.timedelta(seconds=backoff_seconds(delivery.attempts))
+            dead = retry_at - first > window
+            changes: dict[str, object] = (
+                {"state": DeliveryState.DEAD, "completed_at": now}
+                if dead
+                else {"state": DeliveryState.PENDING, "next_attempt_at": retry_at}
+            )
+            kept = Delivery.objects.filter(
+                pk=delivery.pk, lease_token=claimed.token, state=DeliveryState.DELIVERING
+            ).update(
+                **changes,
+                lease_token="",
+                lease_until=None,
+                last_status=outcome.status,
+                last_error=outcome.error[:300],
+            )
+            kept_count += kept
+            if kept and dead:
+                from sambandh.automation.services import endpoint_disable_failing
+
+                endpoint_disable_failing(endpoint=delivery.endpoint)
+        for (token, status), ids in succeeded.items():
+            kept_count += Delivery.objects.filter(
+                pk__in=ids, lease_token=token, state=DeliveryState.DELIVERING
+            ).update(
+                state=DeliveryState.SUCCEEDED,
+                completed_at=now,
+                lease_token="",
+                lease_until=None,
+                last_status=status,
+                last_error="",
+            )
+        DeliveryAttempt.objects.bulk_create(attempts)
+    return kept_count
 
 
 def _shown_headers(delivery: Delivery) -> dict[str, str]:
@@ -221,25 +249,31 @@ def _shown_headers(delivery: Delivery) -> dict[str, str]:
     return {"content-type": "application/json", "webhook-id": delivery.msg_id}
 
 
+_pool: ThreadPoolExecutor | None = None
+
+
+def _senders() -> ThreadPoolExecutor:
+    """The process's sender threads, made once (threads, and their HTTP connections, live on)."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(
+            max_workers=settings.SAMBANDH_WEBHOOK_SENDERS, thread_name_prefix="webhook-sender"
+        )
+    return _pool
+
+
 def deliveries_run(*, limit: int = CLAIM_BATCH) -> int:
-    """Lease, send and record one batch of due deliveries; returns how many were sent."""
+    """Lease, send and record one batch of due deliveries; returns how many were sent.
+    Sender threads only make the HTTP requests; the outcomes are written in one transaction."""
     batch = deliveries_claim(limit=limit)
     if not batch:
         return 0
-    senders = max(1, min(settings.SAMBANDH_WEBHOOK_SENDERS, len(batch)))
-    if senders == 1:
-        for claimed in batch:
-            delivery_record(claimed, _send(claimed))
-        return len(batch)
-
-    def send_and_record(claimed: Claimed) -> None:
-        try:
-            delivery_record(claimed, _send(claimed))
-        finally:
-            close_old_connections()
-
-    with ThreadPoolExecutor(max_workers=senders) as pool:
-        list(pool.map(send_and_record, batch))
+    allowed = outbound.allowed_networks()
+    if settings.SAMBANDH_WEBHOOK_SENDERS <= 1 or len(batch) == 1:
+        outcomes = [_send(claimed, allowed) for claimed in batch]
+    else:
+        outcomes = list(_senders().map(lambda claimed: _send(claimed, allowed), batch))
+    deliveries_record(list(zip(batch, outcomes, strict=True)))
     return len(batch)
 
 

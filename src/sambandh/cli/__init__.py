@@ -225,6 +225,11 @@ def _worker(args: argparse.Namespace) -> int:
     # handler from settings.LOGGING: every line would be printed twice.
     logging.getLogger("huey").addHandler(logging.NullHandler())
     options = {"workers": args.workers} if args.workers else {}
+    # Work left by a worker that died (or events written while none ran) waits in the
+    # database, not in the queue: look at it at once instead of at the next minute.
+    from sambandh.automation.tasks import outbox_pump_task
+
+    outbox_pump_task()
     call_command("run_huey", **options)
     return 0
 
