@@ -43,6 +43,7 @@ from sambandh.core.records import (
     record_change,
     save_changed,
 )
+from sambandh.notifications.services import assignment_notify
 
 # What changes a calendar invite: a new SEQUENCE tells calendar clients to update the event.
 INVITE_FIELDS = {
@@ -173,6 +174,9 @@ def _create(*, actor: User, kind: str, data: dict[str, Any]) -> Activity:
             event="activity.created",
             payload=_payload(activity),
         )
+        assignment_notify(
+            actor=actor, obj=activity, object_type=ObjectType.ACTIVITY, previous_owner_id=None
+        )
         event_emit(
             name=KIND_EVENTS[ActivityKind(kind)],
             actor=actor,
@@ -282,6 +286,13 @@ def activity_update(
                 event="activity.updated",
                 payload=_payload(activity, changes=changes),
             )
+            if "owner_id" in changes:
+                assignment_notify(
+                    actor=actor,
+                    obj=activity,
+                    object_type=ObjectType.ACTIVITY,
+                    previous_owner_id=changes["owner_id"][0],
+                )
             if is_meeting:
                 event_emit(
                     name="meeting.updated",

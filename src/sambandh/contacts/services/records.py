@@ -38,6 +38,7 @@ from sambandh.core.records import (
     save_changed,
 )
 from sambandh.core.search import search_index, search_unindex
+from sambandh.notifications.services import assignment_notify
 
 
 def _after_write(actor: User, record: Contact | Account, changed: set[str] | None) -> None:
@@ -83,6 +84,9 @@ def contact_create(*, actor: User, data: dict[str, Any]) -> Contact:
             obj=contact,
             changes=changes,
             event="contact.created",
+        )
+        assignment_notify(
+            actor=actor, obj=contact, object_type=ObjectType.CONTACT, previous_owner_id=None
         )
         search_index(ObjectType.CONTACT, contact.pk, contact_document(contact))
         _after_write(actor, contact, None)
@@ -141,6 +145,13 @@ def _update(
                 changes=changes,
                 event=f"{object_type}.updated",
             )
+            if "owner_id" in changes:
+                assignment_notify(
+                    actor=actor,
+                    obj=obj,
+                    object_type=object_type,
+                    previous_owner_id=changes["owner_id"][0],
+                )
             search_index(object_type, obj.pk, to_document(obj))
             _after_write(actor, obj, set(changes))
     return obj
@@ -236,6 +247,9 @@ def account_create(*, actor: User, data: dict[str, Any]) -> Account:
             obj=account,
             changes=changes,
             event="account.created",
+        )
+        assignment_notify(
+            actor=actor, obj=account, object_type=ObjectType.ACCOUNT, previous_owner_id=None
         )
         search_index(ObjectType.ACCOUNT, account.pk, _account_document(account))
         _after_write(actor, account, None)

@@ -28,6 +28,7 @@ from sambandh.core import validation
 from sambandh.core.errors import ValidationError
 from sambandh.core.models import ObjectType, User
 from sambandh.core.records import apply_values, record_change
+from sambandh.notifications.services import assignment_notify
 from sambandh.sales.models import AssignmentRule, AssignmentStrategy, Deal
 from sambandh.sales.services.scoring import ATTRIBUTE_FIELDS, _attribute
 from sambandh.sales.services.territories import (
@@ -240,5 +241,13 @@ def lead_assign(*, actor: User | None, contact: Contact) -> AssignmentRule | Non
                 event="contact.assigned",
                 payload={"id": contact.pk, "owner_id": owner_id, "rule_id": rule.pk},
             )
+            if "owner_id" in changes:
+                assignment_notify(
+                    actor=actor,
+                    obj=contact,
+                    object_type=ObjectType.CONTACT,
+                    previous_owner_id=changes["owner_id"][0],
+                    rule=rule.name,
+                )
             return rule
     return None

@@ -39,6 +39,7 @@ from sambandh.core.records import (
     reject_unknown,
     save_changed,
 )
+from sambandh.notifications.services import assignment_notify
 from sambandh.sales.models import (
     Deal,
     DealContact,
@@ -476,6 +477,9 @@ def deal_create(*, actor: User, data: dict[str, Any]) -> Deal:
             changes=changes,
             event="deal.created",
         )
+        assignment_notify(
+            actor=actor, obj=deal, object_type=ObjectType.DEAL, previous_owner_id=None
+        )
         if stage.is_closed:
             _emit_closing(actor, deal, None)
     return deal
@@ -535,6 +539,13 @@ def deal_update(*, actor: User, deal: Deal, data: dict[str, Any], version: int |
                 changes=changes,
                 event="deal.updated",
             )
+            if "owner_id" in changes:
+                assignment_notify(
+                    actor=actor,
+                    obj=deal,
+                    object_type=ObjectType.DEAL,
+                    previous_owner_id=changes["owner_id"][0],
+                )
         if stage_changed:
             _emit_closing(actor, deal, old_stage)
     return deal

@@ -1,0 +1,14 @@
+"""Huey tasks of notifications: the hourly digest run; safe to run twice."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+
+@db_periodic_task(crontab(minute="5"))  # type: ignore[misc,untyped-decorator]
+def digest_send_task() -> int:
+    """Every hour: the daily email digest of each user whose chosen hour it is (their time)."""
+    from sambandh.notifications.digest import digest_send_due
+
+    return digest_send_due()
