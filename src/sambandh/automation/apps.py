@@ -23,3 +23,8 @@ class AutomationConfig(AppConfig):
 
         if _wake_workers not in WAKERS:
             WAKERS.append(_wake_workers)
+        from sambandh.automation.delivery import CONSUMERS
+        from sambandh.automation.workflows import workflow_consumer
+
+        if workflow_consumer not in CONSUMERS:
+            CONSUMERS.append(workflow_consumer)

@@ -278,15 +278,20 @@ def deliveries_run(*, limit: int = CLAIM_BATCH) -> int:
 
 
 def pump(*, budget_seconds: float = 20.0) -> dict[str, int]:
-    """Dispatch and deliver until nothing is due or the time budget is spent."""
+    """Dispatch events, run workflow runs and send deliveries until nothing is due or the
+    time budget is spent."""
     deadline = timezone.now() + dt.timedelta(seconds=budget_seconds)
-    totals = {"dispatched": 0, "sent": 0}
+    totals = {"dispatched": 0, "sent": 0, "runs": 0}
     while timezone.now() < deadline:
+        from sambandh.automation.workflows import runs_execute
+
         dispatched = outbox_dispatch()
+        ran = runs_execute()
         sent = deliveries_run()
         totals["dispatched"] += dispatched
         totals["sent"] += sent
-        if not dispatched and not sent:
+        totals["runs"] += ran
+        if not dispatched and not sent and not ran:
             break
     return totals
 
@@ -306,7 +311,15 @@ def next_wake_in(now: dt.datetime | None = None) -> float | None:
         .values_list("lease_until", flat=True)
         .first()
     )
-    moments = [m for m in (pending, leased) if m is not None]
+    from sambandh.automation.models import RunState, WorkflowRun
+
+    running = (
+        WorkflowRun.objects.filter(state=RunState.RUNNING)
+        .order_by("lease_until")
+        .values_list("lease_until", flat=True)
+        .first()
+    )
+    moments = [m for m in (pending, leased, running) if m is not None]
     if not moments:
         return None
     return max(0.0, (min(moments) - now).total_seconds())

@@ -134,3 +134,122 @@ class AllowedNetwork(models.Model):
 
     def __str__(self) -> str:
         return self.network
+
+
+class TriggerType(models.TextChoices):
+    RECORD_CREATED = "record_created", _("Record created")
+    RECORD_UPDATED = "record_updated", _("Record updated")
+    FIELD_CHANGED = "field_changed", _("A field changed")
+    STAGE_CHANGED = "deal_stage_changed", _("Deal stage changed")
+    DATE = "date", _("A date comes round")
+    INACTIVITY = "inactivity", _("No change for some days")
+    SCHEDULE = "schedule", _("On a schedule")
+    MANUAL = "manual", _("Run by hand")
+
+
+class Workflow(models.Model):
+    """A rule: when its trigger fires for a record that meets its conditions, its actions
+    run, as its owner (whose permissions hold). Each change is kept as a numbered version;
+    runs record the version they ran."""
+
+    name = models.CharField(_("name"), max_length=200)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    object_type = models.CharField(_("record type"), max_length=40)
+    trigger: models.JSONField[Any, Any] = models.JSONField(_("trigger"), default=dict)
+    conditions: models.JSONField[Any, Any] = models.JSONField(
+        _("conditions"), default=dict, blank=True
+    )
+    actions: models.JSONField[Any, Any] = models.JSONField(_("actions"), default=list)
+    is_active = models.BooleanField(_("active"), default=False)
+    template_key = models.CharField(max_length=60, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("runs as"),
+        on_delete=models.PROTECT,
+        related_name="workflows",
+    )
+    # Trigger-specific bookkeeping (the last cron minute or day evaluated).
+    state: models.JSONField[Any, Any] = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("workflow")
+        verbose_name_plural = _("workflows")
+        indexes = [
+            models.Index(
+                fields=["object_type"],
+                name="workflow_active_idx",
+                condition=models.Q(is_active=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkflowVersion(models.Model):
+    """The definition of a workflow as it stood at one version."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition: models.JSONField[Any, Any] = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "number"], name="workflow_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} v{self.number}"
+
+
+class RunState(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Done")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class WorkflowRun(models.Model):
+    """One firing of a workflow for one record. ``trigger_key`` makes a firing happen once
+    (an event id, or a date trigger's record and day): a dispatcher that runs twice or two
+    schedulers at once make one run. ``chain`` lists the workflows whose actions led here,
+    for loop protection."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
+    version = models.PositiveIntegerField()
+    trigger_key = models.CharField(max_length=120)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64)
+    chain: models.JSONField[Any, Any] = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=12, choices=RunState, default=RunState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    lease_token = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    results: models.JSONField[Any, Any] = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "trigger_key"], name="workflow_run_once")
+        ]
+        indexes = [
+            models.Index(fields=["workflow", "-id"], name="workflow_run_history_idx"),
+            models.Index(
+                fields=["id"],
+                name="workflow_run_due_idx",
+                condition=models.Q(state__in=["pending", "running"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} #{self.pk} ({self.state})"

@@ -31,8 +31,12 @@ def outbox_pump_task() -> dict[str, int]:
 
 @db_periodic_task(crontab(minute="*"))  # type: ignore[misc,untyped-decorator]
 def outbox_pump_every_minute() -> dict[str, int]:
-    """The safety net: events and retries no wake reached."""
-    return pump(budget_seconds=50.0)
+    """Every minute: the timed workflow triggers (dates, inactivity, schedules), then the
+    safety net for events, runs and retries no wake reached."""
+    from sambandh.automation.workflows import workflows_tick
+
+    fired = workflows_tick()
+    return {**pump(budget_seconds=50.0), "fired": fired}
 
 
 @db_periodic_task(crontab(hour="4", minute="10"))  # type: ignore[misc,untyped-decorator]
