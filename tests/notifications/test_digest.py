@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
+from django.db import connection
 
 from sambandh.core.models import User
 from sambandh.notifications import services
@@ -160,3 +162,27 @@ def test_a_failed_send_gives_the_notifications_back_for_the_next_digest(smtp, se
 def test_the_hourly_task_runs_the_digest(smtp):
     # Huey's task object called directly runs the function in this process.
     assert digest_send_task.call_local() == 0
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_the_same_moment_send_one_digest(smtp):
+    user = _digest_user("ravi")
+    _notify(user, "Acme")
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(digest_send_due(now=KOLKATA_8))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [0, 1]
+    assert smtp.recipients == [["ravi@example.com"]]
