@@ -9,6 +9,9 @@ from sambandh.automation.models import WebhookEndpoint
 from sambandh.automation.services import endpoint_create
 from sambandh.core.models import User
 from tests.automation.receiver import Receiver, running_receiver
+from tests.smtp import Inbox, smtp
+
+__all__ = ["Inbox", "smtp"]
 
 
 @pytest.fixture(autouse=True)

@@ -461,3 +461,117 @@ def test_a_workflow_of_an_inactive_owner_fails_its_runs(admin: User) -> None:
     run = WorkflowRun.objects.get(workflow=workflow)
     assert run.state == RunState.FAILED
     assert _tags(contact) == []
+
+
+# ---------------------------------------------------------------- email and templates
+
+
+def _greeting(admin: User) -> Workflow:
+    from sambandh.automation.templates_catalog import workflow_from_template
+
+    workflow = workflow_from_template(actor=admin, key="birthday_greeting")
+    assert workflow.is_active is False  # a template is saved off, to be checked first
+    return workflow_update(actor=admin, workflow=workflow, data={"is_active": True}, version=1)
+
+
+def test_the_birthday_template_emails_each_contact_in_their_language(
+    admin: User, smtp: Any
+) -> None:
+    _greeting(admin)
+    hindi = contact_create(
+        actor=admin,
+        data={
+            "first_name": "Asha",
+            "email": "asha@example.in",
+            "preferred_language": "hi",
+            "time_zone": "Asia/Kolkata",
+            "birthday": "1991-11-24",
+        },
+    )
+    contact_create(
+        actor=admin,
+        data={
+            "first_name": "John",
+            "email": "john@example.com",
+            "time_zone": "America/New_York",
+            "birthday": "1980-11-24",
+        },
+    )
+    contact_create(
+        actor=admin,
+        data={
+            "first_name": "Quiet",
+            "email": "quiet@example.in",
+            "do_not_contact": True,
+            "time_zone": "Asia/Kolkata",
+            "birthday": "1990-11-24",
+        },
+    )
+    workflows_tick(now=_at("2026-11-24T04:00"))  # 09:30 in Kolkata, 23:00 the day before in NY
+    pump()
+    assert [m["To"] for m in smtp.messages] == ["asha@example.in"]
+    message = smtp.messages[0]
+    assert str(message["Subject"]).strip() == "जन्मदिन की शुभकामनाएँ, Asha!"
+    assert message["Content-Language"] == "hi"
+    assert "आपके जन्मदिन पर" in message.get_content()
+    results = {r.object_id: r.results[0]["message"] for r in WorkflowRun.objects.all()}
+    assert results[str(hindi.pk)] == "Email queued in hi."
+    assert "Do not contact: not sent." in results.values()
+    workflows_tick(now=_at("2026-11-24T14:00"))  # 09:00 in New York
+    pump()
+    assert [m["To"] for m in smtp.messages] == ["asha@example.in", "john@example.com"]
+    assert smtp.messages[1]["Subject"] == "Happy birthday, John!"
+    pump()
+    assert len(smtp.messages) == 2  # sent once
+
+
+def test_an_email_that_cannot_be_sent_waits_and_is_retried(admin: User, settings: Any) -> None:
+    from sambandh.automation.models import EmailState, WorkflowEmail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens there
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    _greeting(admin)
+    contact_create(
+        actor=admin,
+        data={
+            "first_name": "R",
+            "email": "r@example.in",
+            "time_zone": "Asia/Kolkata",
+            "birthday": "1991-11-24",
+        },
+    )
+    workflows_tick(now=_at("2026-11-24T04:00"))
+    pump()
+    email = WorkflowEmail.objects.get()
+    assert (email.state, email.attempts) == (EmailState.PENDING, 1)
+    assert email.error.startswith("ConnectionRefusedError")
+    assert email.next_attempt_at > timezone.now()
+
+
+def test_the_stalled_deal_template_makes_a_high_priority_task(admin: User, owner: User) -> None:
+    from sambandh.automation.templates_catalog import template_list, workflow_from_template
+
+    assert {t["key"] for t in template_list()} >= {"birthday_greeting", "stalled_deal_task"}
+    workflow = workflow_from_template(actor=admin, key="stalled_deal_task")
+    workflow_update(actor=admin, workflow=workflow, data={"is_active": True}, version=1)
+    deal = deal_create(actor=owner, data={"name": "Stuck", "amount": "9", "currency": "INR"})
+    Deal.objects.filter(pk=deal.pk).update(
+        updated_at=timezone.now() - dt.timedelta(days=14, hours=1)
+    )
+    workflows_tick()
+    pump()
+    task = Activity.objects.get(deal=deal)
+    assert (task.owner_id, task.priority) == (owner.pk, "high")
+
+
+def test_a_won_deal_notifies_its_owner_through_the_template(admin: User, owner: User) -> None:
+    from sambandh.automation.templates_catalog import workflow_from_template
+    from sambandh.notifications.models import Notification
+
+    workflow = workflow_from_template(actor=admin, key="won_deal_customer")
+    workflow_update(actor=admin, workflow=workflow, data={"is_active": True}, version=1)
+    deal = deal_create(actor=owner, data={"name": "Big", "amount": "9", "currency": "INR"})
+    deal_move_stage(actor=owner, deal=deal, stage=Stage.objects.get(is_won=True), version=None)
+    pump()
+    assert Notification.objects.filter(recipient=owner, kind="workflow").count() == 1

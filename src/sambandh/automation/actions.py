@@ -387,3 +387,94 @@ register(
         run=_run_webhook,
     )
 )
+
+
+# ---------------------------------------------------------------- send an email
+
+
+PLACEHOLDERS = ("first_name", "last_name", "full_name", "owner_name", "company")
+LANGUAGES = ("en", "hi")
+
+
+class _Values(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _clean_email(object_type: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A message in English and optionally Hindi: ``{"subject": {"en": ..., "hi": ...},
+    "text": {...}}``, with placeholders such as {first_name}."""
+    cleaned: dict[str, Any] = {}
+    for key, limit in (("subject", 300), ("text", 20_000)):
+        versions = config.get(key)
+        if isinstance(versions, str):
+            versions = {"en": versions}
+        if not isinstance(versions, dict) or not str(versions.get("en") or "").strip():
+            raise ValueError(_("Write the “%(key)s” at least in English.") % {"key": key})
+        kept = {}
+        for language, text in versions.items():
+            if language not in LANGUAGES or not isinstance(text, str) or len(text) > limit:
+                raise ValueError(
+                    _("“%(key)s” is text of at most %(n)d characters per language (en, hi).")
+                    % {"key": key, "n": limit}
+                )
+            try:
+                text.format_map(_Values())
+            except (ValueError, IndexError, AttributeError):
+                raise ValueError(
+                    _("“%(key)s” has a stray brace; placeholders look like {first_name}.")
+                    % {"key": key}
+                ) from None
+            if text.strip():
+                kept[language] = text.strip()
+        cleaned[key] = kept
+    return cleaned
+
+
+def _email_values(contact: Any) -> _Values:
+    owner = contact.owner
+    return _Values(
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        full_name=" ".join(p for p in (contact.first_name, contact.last_name) if p),
+        owner_name=(owner.get_full_name() or owner.username) if owner else "",
+        company=contact.account.name if contact.account_id else "",
+    )
+
+
+def _run_email(ctx: RunContext, config: dict[str, Any]) -> str:
+    from sambandh.automation.models import WorkflowEmail
+
+    contact = ctx.record
+    if ctx.run_id is None:  # test mode describes; it never runs actions
+        raise ValueError("send_email runs only within a workflow run")
+    if contact.do_not_contact:
+        return _("Do not contact: not sent.")
+    if not contact.email:
+        return _("No email address: not sent.")
+    preferred = (contact.preferred_language or "en").split("-")[0]
+    language = preferred if preferred in config["subject"] and preferred in config["text"] else "en"
+    values = _email_values(contact)
+    WorkflowEmail.objects.create(
+        run_id=ctx.run_id,
+        contact_id=contact.pk,
+        to=contact.email,
+        language=language,
+        subject=config["subject"][language].format_map(values)[:300],
+        text=config["text"][language].format_map(values),
+    )
+    return _("Email queued in %(language)s.") % {"language": language}
+
+
+register(
+    ActionType(
+        key="send_email",
+        label=gettext_lazy("Send an email"),
+        object_types=PEOPLE,
+        clean=_clean_email,
+        describe=lambda ctx, c: (
+            _("Email “%(subject)s” in the contact's language.") % {"subject": c["subject"]["en"]}
+        ),
+        run=_run_email,
+    )
+)

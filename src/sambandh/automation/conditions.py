@@ -48,8 +48,8 @@ def field_path(object_type: str, name: str) -> str:
         return "tags__name"
     if name == "lifecycle_stage" and hasattr(model, "lifecycle_stage"):
         return "lifecycle_stage__key"
-    if name == "stage" and hasattr(model, "stage"):
-        return "stage__name"
+    if name in ("is_won", "is_lost") and hasattr(model, "stage"):
+        return f"stage__{name}"  # a deal is won or lost by its stage
     try:
         field = model._meta.get_field(name.removesuffix("_id"))
     except Exception:  # noqa: BLE001 - FieldDoesNotExist and friends

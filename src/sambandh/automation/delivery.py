@@ -281,17 +281,20 @@ def pump(*, budget_seconds: float = 20.0) -> dict[str, int]:
     """Dispatch events, run workflow runs and send deliveries until nothing is due or the
     time budget is spent."""
     deadline = timezone.now() + dt.timedelta(seconds=budget_seconds)
-    totals = {"dispatched": 0, "sent": 0, "runs": 0}
+    totals = {"dispatched": 0, "sent": 0, "runs": 0, "emails": 0}
     while timezone.now() < deadline:
+        from sambandh.automation.mailing import emails_send
         from sambandh.automation.workflows import runs_execute
 
         dispatched = outbox_dispatch()
         ran = runs_execute()
         sent = deliveries_run()
+        emailed = emails_send()
         totals["dispatched"] += dispatched
         totals["sent"] += sent
         totals["runs"] += ran
-        if not dispatched and not sent and not ran:
+        totals["emails"] += emailed
+        if not dispatched and not sent and not ran and not emailed:
             break
     return totals
 
@@ -319,7 +322,15 @@ def next_wake_in(now: dt.datetime | None = None) -> float | None:
         .values_list("lease_until", flat=True)
         .first()
     )
-    moments = [m for m in (pending, leased, running) if m is not None]
+    from sambandh.automation.models import EmailState, WorkflowEmail
+
+    email = (
+        WorkflowEmail.objects.filter(state__in=[EmailState.PENDING, EmailState.SENDING])
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    moments = [m for m in (pending, leased, running, email) if m is not None]
     if not moments:
         return None
     return max(0.0, (min(moments) - now).total_seconds())

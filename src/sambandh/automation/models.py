@@ -253,3 +253,43 @@ class WorkflowRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow_id} #{self.pk} ({self.state})"
+
+
+class EmailState(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class WorkflowEmail(models.Model):
+    """An email a workflow run decided to send, written in the run's transaction and sent by
+    a worker after it commits: a run that is undone sends nothing. Its Message-ID is fixed, so
+    a copy sent again after a worker died mid-send can be recognised."""
+
+    run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="emails")
+    contact_id = models.BigIntegerField()
+    to = models.CharField(max_length=254)
+    language = models.CharField(max_length=10)
+    subject = models.CharField(max_length=300)
+    text = models.TextField()
+    state = models.CharField(max_length=10, choices=EmailState, default=EmailState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_token = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="workflow_email_due_idx",
+                condition=models.Q(state__in=["pending", "sending"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.contact_id} ({self.state})"

@@ -22,18 +22,22 @@ def mail_send(
     html: str | None = None,
     language: str | None = None,
     from_email: str | None = None,
+    message_id: str | None = None,
 ) -> int:
     """Send one message (plain text, and HTML as an alternative when given) to ``to``.
 
     ``subject``, ``text`` and ``html`` come already written in the recipient's language;
-    ``language`` is declared in the Content-Language header. Returns how many messages the
-    backend sent (1, or 0 when there was no address); a failure raises.
+    ``language`` is declared in the Content-Language header. ``message_id`` (stable for one
+    message) lets a receiver recognise a message sent again after a crash. Returns how many
+    messages the backend sent (1, or 0 when there was no address); a failure raises.
     """
     recipients = [to] if isinstance(to, str) else list(to)
     recipients = [address.strip() for address in recipients if address and address.strip()]
     if not recipients:
         return 0
     headers = {"Content-Language": language} if language else {}
+    if message_id:
+        headers["Message-ID"] = message_id
     message = EmailMultiAlternatives(
         subject=_one_line(subject),
         body=text,
