@@ -624,32 +624,33 @@ def _zone(name: str, fallback: zoneinfo.ZoneInfo) -> zoneinfo.ZoneInfo:
 def _date_firings(workflow: Workflow, now: dt.datetime) -> int:
     """Date triggers, in each contact's own time zone: on the local day when the date (this
     year's birthday or anniversary, or the date itself for other fields) plus the offset is
-    today, once the local time has reached the trigger's time. Each zone is done once a day."""
+    today, once the local time has reached the trigger's time. Each zone is done once a day;
+    zones that reach the time on the same local day are asked for in one query."""
     trigger = workflow.trigger
     model = model_for(workflow.object_type)
     path = field_path(workflow.object_type, trigger["field"])
     offset = dt.timedelta(days=trigger["offset_days"])
     hour, minute = (int(p) for p in trigger["at"].split(":"))
-    organisation = _zone(OrganisationSettings.get().time_zone, zoneinfo.ZoneInfo("UTC"))
+    organisation_name = OrganisationSettings.get().time_zone
+    organisation = _zone(organisation_name, zoneinfo.ZoneInfo("UTC"))
     yearly = trigger["field"] in ("birthday", "anniversary")
     has_zone = hasattr(model, "time_zone")
-    zones = (
-        list(model._default_manager.order_by().values_list("time_zone", flat=True).distinct())
-        if has_zone
-        else [""]
-    )
+    # Every zone a record may name ("" is the organisation's), without scanning the records.
+    names = sorted(zoneinfo.available_timezones()) + [""] if has_zone else [""]
     done: dict[str, str] = dict(workflow.state.get("date_done", {}))
+    due: dict[dt.date, list[str]] = {}
+    for name in names:
+        local = now.astimezone(_zone(name, organisation))
+        if (local.hour, local.minute) < (hour, minute) or done.get(name) == str(local.date()):
+            continue
+        due.setdefault(local.date(), []).append(name)
     q = compile_conditions(workflow.object_type, workflow.conditions)
     made = 0
-    for name in zones:
-        zone = _zone(name or "", organisation)
-        local = now.astimezone(zone)
-        if (local.hour, local.minute) < (hour, minute) or done.get(name or "") == str(local.date()):
-            continue
-        target = local.date() - offset  # the date whose offset day is today
+    for today, zones in due.items():
+        target = today - offset  # the date whose offset day is today
         rows = model._default_manager.filter(q)
         if has_zone:
-            rows = rows.filter(time_zone=name)
+            rows = rows.filter(time_zone__in=zones)
         if yearly:
             days = [target]
             if (target.month, target.day) == (2, 28) and not _leap(target.year):
@@ -660,11 +661,11 @@ def _date_firings(workflow: Workflow, now: dt.datetime) -> int:
             rows = rows.filter(match)
         else:
             rows = rows.filter(**{path: target})
-        key = f"date:{local.date()}"
         ids = rows.distinct().values_list("pk", flat=True).iterator(chunk_size=5000)
-        made += _make_runs_chunked(workflow, ((f"{key}:{pk}", pk) for pk in ids))
-        done[name or ""] = str(local.date())
-    Workflow.objects.filter(pk=workflow.pk).update(state={**workflow.state, "date_done": done})
+        made += _make_runs_chunked(workflow, ((f"date:{today}:{pk}", pk) for pk in ids))
+        done.update(dict.fromkeys(zones, str(today)))
+    if due:
+        Workflow.objects.filter(pk=workflow.pk).update(state={**workflow.state, "date_done": done})
     return made
 
 
