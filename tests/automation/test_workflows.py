@@ -575,3 +575,19 @@ def test_a_won_deal_notifies_its_owner_through_the_template(admin: User, owner: 
     deal_move_stage(actor=owner, deal=deal, stage=Stage.objects.get(is_won=True), version=None)
     pump()
     assert Notification.objects.filter(recipient=owner, kind="workflow").count() == 1
+
+
+def test_a_web_form_submission_fires_the_workflow_of_that_form(admin: User, marketer: User) -> None:
+    from sambandh.sales.services.leads import lead_capture, lead_form_create
+
+    offer = lead_form_create(actor=marketer, data={"name": "Offer", "slug": "offer"})
+    other = lead_form_create(actor=marketer, data={"name": "Other", "slug": "other"})
+    _workflow(
+        admin,
+        trigger={"type": "form_submitted", "form_id": offer.pk},
+        actions=[{"type": "add_tag", "tag": "offer lead"}],
+    )
+    taken = lead_capture(form=offer, data={"email": "a@example.in"}, client="c1").contact
+    ignored = lead_capture(form=other, data={"email": "b@example.in"}, client="c1").contact
+    pump()
+    assert (_tags(taken), _tags(ignored)) == (["offer lead"], [])

@@ -288,13 +288,19 @@ def _run_notify(ctx: RunContext, config: dict[str, Any]) -> str:
     notify(
         recipient=recipient,
         kind="workflow",
-        params={"message": config["message"], "record": str(ctx.record)},
+        params={"message": config["message"], "rule": _workflow_name(ctx)},
         link=_record_link(ctx),
         object_type=ctx.object_type,
         object_id=str(ctx.record.pk),
         dedupe_key=f"workflow_run:{ctx.run_id}:{user_id}" if ctx.run_id else "",
     )
     return _("Notified %(user)s.") % {"user": recipient.get_full_name() or recipient.username}
+
+
+def _workflow_name(ctx: RunContext) -> str:
+    from sambandh.automation.models import Workflow
+
+    return str(Workflow.objects.filter(pk=ctx.workflow_id).values_list("name", flat=True).first())
 
 
 def _record_link(ctx: RunContext) -> str:

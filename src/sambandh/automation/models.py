@@ -141,6 +141,7 @@ class TriggerType(models.TextChoices):
     RECORD_UPDATED = "record_updated", _("Record updated")
     FIELD_CHANGED = "field_changed", _("A field changed")
     STAGE_CHANGED = "deal_stage_changed", _("Deal stage changed")
+    FORM_SUBMITTED = "form_submitted", _("Web form submitted")
     DATE = "date", _("A date comes round")
     INACTIVITY = "inactivity", _("No change for some days")
     SCHEDULE = "schedule", _("On a schedule")

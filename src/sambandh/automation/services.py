@@ -240,7 +240,7 @@ def _notify_owner(endpoint: WebhookEndpoint) -> None:
     notify(
         recipient=endpoint.owner,
         kind="webhook_disabled",
-        params={"url": endpoint.url, "description": endpoint.description},
+        params={"webhook": endpoint.description or endpoint.url, "reason": endpoint.url},
         link=f"/automation/webhooks/{endpoint.pk}/",
         object_type="webhook",
         object_id=str(endpoint.pk),

@@ -52,6 +52,7 @@ EVENT_TRIGGERS = {
     TriggerType.RECORD_UPDATED,
     TriggerType.FIELD_CHANGED,
     TriggerType.STAGE_CHANGED,
+    TriggerType.FORM_SUBMITTED,
 }
 TIMED_TRIGGERS = {TriggerType.DATE, TriggerType.INACTIVITY, TriggerType.SCHEDULE}
 DATE_FIELDS = {"contact": ("birthday", "anniversary"), "deal": ("expected_close_on",)}
@@ -99,6 +100,16 @@ def clean_trigger(object_type: str, raw: Any) -> dict[str, Any]:
             if not Stage.objects.filter(pk=stage_id).exists():
                 raise ValueError(_("Choose a stage."))
             trigger["stage_id"] = stage_id
+    elif kind == TriggerType.FORM_SUBMITTED:
+        if object_type != "contact":
+            raise ValueError(_("A web form makes contacts."))
+        if raw.get("form_id") not in (None, ""):
+            from sambandh.sales.models import LeadForm
+
+            form_id = _int(raw["form_id"], 1, 2**62, _("Choose a web form."))
+            if not LeadForm.objects.filter(pk=form_id).exists():
+                raise ValueError(_("Choose a web form."))
+            trigger["form_id"] = form_id
     elif kind == TriggerType.DATE:
         name = str(raw.get("field") or "")
         if name not in DATE_FIELDS.get(object_type, ()) and not name.startswith("cf."):
@@ -421,6 +432,11 @@ def _event_fires(workflow: Workflow, event: OutboxEvent) -> bool:
             after = change[1] if isinstance(change, list) and len(change) == 2 else change
             return str(after).lower() == str(trigger["to"]).lower()
         return True
+    if kind == TriggerType.FORM_SUBMITTED:
+        if event.name != "lead_form.submitted":
+            return False
+        wanted_form = trigger.get("form_id")
+        return wanted_form is None or (event.payload or {}).get("form_id") == wanted_form
     if kind == TriggerType.STAGE_CHANGED:
         if event.name != "deal.stage_changed":
             return False

@@ -34,6 +34,7 @@ from sambandh.contacts.models import Account, Contact, LifecycleStage
 from sambandh.contacts.services.cleaning import _contact_cleaners
 from sambandh.core import validation
 from sambandh.core.errors import SambandhError, ValidationError
+from sambandh.core.events import event_emit
 from sambandh.core.models import Action, ObjectType, OrganisationSettings, Scope, User
 from sambandh.core.permissions import ActorGrants, get_visible, require, visible
 from sambandh.core.records import record_change
@@ -372,6 +373,17 @@ def lead_capture(
         )
         lead_score_record(
             contact=result.contact, event="form_submitted", reason=form.name, occurred_at=now
+        )
+        event_emit(
+            name="lead_form.submitted",
+            actor=None,
+            object_type=ObjectType.CONTACT,
+            object_id=result.contact.pk,
+            payload={
+                "id": result.contact.pk,
+                "form_id": form.pk,
+                "was_new_contact": result.was_created,
+            },
         )
     return result
 
