@@ -22,9 +22,10 @@ def own_database(tmp_path: Path, **extra: str) -> Iterator[dict[str, str]]:
     env.pop("SAMBANDH_TESTING", None)
     url = os.environ.get("DATABASE_URL", "")
     name = None
+    server = url.rsplit("/", 1)[0] + "/postgres"  # the maintenance database is always there
     if url.startswith("postgres"):
         name = f"sambandh_proc_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + name
     else:
@@ -33,7 +34,7 @@ def own_database(tmp_path: Path, **extra: str) -> Iterator[dict[str, str]]:
         yield env
     finally:
         if name is not None:
-            with psycopg.connect(url, autocommit=True) as conn:
+            with psycopg.connect(server, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

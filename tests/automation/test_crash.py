@@ -1,7 +1,8 @@
 """The delivery crash test: real ``sambandh worker`` processes deliver 10,000 events to a
 real HTTP receiver while they are killed with SIGKILL at random moments and started again.
 Nothing may be lost; a message may come twice only as a retry with the same ``webhook-id``.
-Runs on a database of its own (SQLite file, or a fresh PostgreSQL database with Redis)."""
+Runs as each deployment pairs them: on SQLite with Huey's SQLite queue (the embedded
+default), on PostgreSQL with the Redis queue (production), each on a database of its own."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
+
+import pytest
 
 from tests.automation.receiver import running_receiver
 from tests.processes import ROOT, own_database
@@ -49,6 +53,22 @@ def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def _queue() -> dict[str, str]:
+    """The queue of this database's deployment: Redis beside PostgreSQL, else SQLite's."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return {"REDIS_URL": ""}
+    url = os.environ.get("SAMBANDH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+    except OSError:
+        reason = f"Redis is not reachable at {host}:{port} (the PostgreSQL deployment's queue)"
+        if os.environ.get("SAMBANDH_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return {"REDIS_URL": url}
+
+
 def test_killed_workers_lose_no_event_and_repeat_one_only_under_its_own_id(
     tmp_path: Path,
 ) -> None:
@@ -56,6 +76,7 @@ def test_killed_workers_lose_no_event_and_repeat_one_only_under_its_own_id(
         "SAMBANDH_WAKE_WORKERS": "1",
         "SAMBANDH_DELIVERY_LEASE_SECONDS": "3",
         "SAMBANDH_QUEUE_NAME": f"crash-{uuid.uuid4().hex[:8]}",
+        **_queue(),
     }
     rng = random.Random(5)  # noqa: S311 - test timing, not a secret
     with running_receiver() as receiver, own_database(tmp_path, **extra) as env:

@@ -144,7 +144,7 @@ def deliveries_claim(*, limit: int = CLAIM_BATCH, now: dt.datetime | None = None
     )
     with transaction.atomic():
         ids = list(
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(due, endpoint__is_active=True)
             .order_by("next_attempt_at", "id")
             .values_list("id", flat=True)[:limit]
