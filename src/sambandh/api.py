@@ -18,25 +18,30 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from sambandh.core import ratelimit, token_scopes
 from sambandh.core.errors import SambandhError, ValidationError
 from sambandh.core.models import User
-from sambandh.core.services import api_token_authenticate
+from sambandh.core.services import api_token_find
 
 
 class TokenAuth(HttpBearer):
-    """A personal API token. Error messages then come in the token owner's language."""
+    """A personal API token. Error messages then come in the token owner's language; the
+    token's scopes narrow every permission check of the request; it has its own rate limit."""
 
     openapi_name = "token"
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = api_token_authenticate(token)
-        if user is None:
+        found = api_token_find(token)
+        if found is None:
             return None
+        user = found.user
         request.user = user
         # An explicit Accept-Language wins: a client that asks for a language gets it.
         if not request.headers.get("Accept-Language"):
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
+        token_scopes.activate(user.pk, list(found.scopes or []))
+        ratelimit.enforce(request, f"token:{found.pk}", found.rate_limit)
         return user
 
 
@@ -55,6 +60,7 @@ class SessionCsrfAuth(SessionAuth):
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = request.user
         if user.is_authenticated and user.is_active:
+            ratelimit.enforce(request, f"user:{user.pk}")
             return user  # type: ignore[return-value]
         return None
 
@@ -70,7 +76,17 @@ api = NinjaAPI(
         "(send the CSRF token on unsafe methods). Lists are keyset-paginated: pass "
         "`next_cursor` back as `cursor`. Updates are PATCH with the record's `version`; a "
         "stale version is a 409 `conflict`. Errors are `{code, message, fields}`. POSTs that "
-        "create records take an `Idempotency-Key` header that makes a retry safe."
+        "create records take an `Idempotency-Key` header that makes a retry safe.\n\n"
+        "**Token scopes.** A token created with `scopes` may do only what they name, and "
+        "never more than its user's role: `<object type>:read` (read and export) or "
+        "`<object type>:write` (also create, change, delete), e.g. `contact:read`; `*` (the "
+        "default) is everything the user may do. Anything else is a 403 "
+        "`permission_denied`. Managing tokens needs a `*` token or a session; so do "
+        "operations only for administrators as such (organisation settings).\n\n"
+        "**Rate limits.** Each token, and each signed-in user, may make a number of "
+        "requests per window (600 a minute unless the deployment says otherwise). Answers "
+        "carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds); "
+        "past the limit the answer is a 429 `rate_limited` with `Retry-After` (seconds)."
     ),
 )
 
@@ -89,7 +105,10 @@ def error_response(
 
 def _sambandh_error(request: HttpRequest, exc: Any) -> HttpResponse:
     fields = exc.fields if isinstance(exc, ValidationError) else None
-    return error_response(request, exc.status, exc.code, exc.message, fields)
+    response = error_response(request, exc.status, exc.code, exc.message, fields)
+    if isinstance(exc, ratelimit.RateLimited):
+        ratelimit.add_headers(request, response)
+    return response
 
 
 def _field_name(loc: list[Any] | tuple[Any, ...]) -> str:

@@ -18,6 +18,7 @@ from sambandh.core import services
 from sambandh.core.audit import audit_record
 from sambandh.core.errors import ValidationError
 from sambandh.core.models import (
+    ApiToken,
     AuditEntry,
     CustomFieldDefinition,
     FieldGrant,
@@ -175,6 +176,25 @@ class CustomFieldAdmin(AuditedAdmin):
 class OrganisationSettingsAdmin(AuditedAdmin):
     object_type = "organisation"
     list_display = ["name", "base_currency", "default_language", "time_zone", "country"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(AuditedAdmin):
+    """Tokens are made (the secret shown once) and revoked through the API; here an
+    administrator sees them and may give one its own rate limit."""
+
+    object_type = "api_token"
+    list_display = ["name", "user", "prefix", "scopes", "rate_limit", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    fields = ["name", "user", "prefix", "scopes", "rate_limit", "created_at", "last_used_at"]
+    readonly_fields = ["name", "user", "prefix", "scopes", "created_at", "last_used_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -18,7 +18,13 @@ from sambandh.core.models import (
     Team,
     User,
 )
-from sambandh.core.permissions import get_visible, is_admin, require, visible
+from sambandh.core.permissions import (
+    get_visible,
+    is_admin,
+    require,
+    require_full_access,
+    visible,
+)
 from sambandh.core.schemas import (
     ERRORS,
     CustomFieldCreateIn,
@@ -203,6 +209,8 @@ def token_out(token: ApiToken) -> dict[str, Any]:
         "id": token.pk,
         "name": token.name,
         "prefix": token.prefix,
+        "scopes": list(token.scopes or []),
+        "rate_limit": token.rate_limit or None,
         "created_at": token.created_at,
         "last_used_at": token.last_used_at,
         "revoked_at": token.revoked_at,
@@ -213,7 +221,9 @@ def token_out(token: ApiToken) -> dict[str, Any]:
     "/tokens", response={200: list[TokenOut], **ERRORS}, tags=["tokens"], summary="My API tokens"
 )
 def tokens_list(request: HttpRequest) -> list[dict[str, Any]]:
-    tokens = ApiToken.objects.filter(user=actor_of(request)).order_by("-created_at", "-id")
+    actor = actor_of(request)
+    require_full_access(actor)
+    tokens = ApiToken.objects.filter(user=actor).order_by("-created_at", "-id")
     return [token_out(t) for t in tokens[:MAX_LIST]]
 
 
@@ -224,7 +234,9 @@ def tokens_list(request: HttpRequest) -> list[dict[str, Any]]:
     summary="Create an API token (the secret is shown once)",
 )
 def tokens_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
-    token, raw = services.api_token_create(actor=actor_of(request), name=payload.name)
+    actor = actor_of(request)
+    require_full_access(actor)
+    token, raw = services.api_token_create(actor=actor, name=payload.name, scopes=payload.scopes)
     return Status(201, {**token_out(token), "token": raw})
 
 
@@ -233,6 +245,7 @@ def tokens_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, An
 )
 def tokens_revoke(request: HttpRequest, id: Id) -> Status[None]:
     actor = actor_of(request)
+    require_full_access(actor)
     # Your own tokens; administrators may revoke anybody's (a leaked key, a leaver).
     tokens = ApiToken.objects.all() if is_admin(actor) else ApiToken.objects.filter(user=actor)
     token = tokens.filter(pk=id).first()

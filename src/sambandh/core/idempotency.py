@@ -57,7 +57,7 @@ _KEY_RE = re.compile(r"[\x20-\x7e]{1,255}")
 _CLAIMED = "_sambandh_idempotency_record"  # the request's claimed row, for the response side
 
 # The error statuses of an idempotent operation: the usual ones and 422 (key reused).
-IDEMPOTENT_ERRORS: dict[Any, Any] = {frozenset({400, 401, 403, 404, 409, 413, 422}): ErrorOut}
+IDEMPOTENT_ERRORS: dict[Any, Any] = {frozenset({400, 401, 403, 404, 409, 413, 422, 429}): ErrorOut}
 
 DESCRIPTION = (
     "\n\n**Idempotency.** Send an `Idempotency-Key` header (1 to 255 printable ASCII "

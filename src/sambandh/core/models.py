@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from sambandh.core.ratelimit import validate_rate
+
 
 class ObjectType(models.TextChoices):
     ACCOUNT = "account", _("Company")
@@ -374,8 +376,18 @@ class OutboxEvent(models.Model):
         return f"{self.name} #{self.pk}"
 
 
+def full_access_scopes() -> list[str]:
+    return ["*"]
+
+
 class ApiToken(models.Model):
-    """A personal API token: the secret is shown once; only its SHA-256 is kept."""
+    """A personal API token: the secret is shown once; only its SHA-256 is kept.
+
+    ``scopes`` narrow what it may do below its user's role (see ``core.token_scopes``);
+    ``["*"]``, the default, is everything the user may do. ``rate_limit`` overrides the
+    deployment's ``SAMBANDH_API_RATE_LIMIT`` for this token (``"1200/minute"``), set by an
+    administrator.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
@@ -386,6 +398,16 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes: models.JSONField[Any, Any] = models.JSONField(
+        _("scopes"), default=full_access_scopes, blank=True
+    )
+    rate_limit = models.CharField(
+        _("rate limit"),
+        max_length=40,
+        blank=True,
+        help_text=_("Requests per period, e.g. 1200/minute. Empty: the deployment's limit."),
+        validators=[validate_rate],
+    )
 
     class Meta:
         verbose_name = _("API token")

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 
 from django.db import models
+from django.utils.translation import gettext as _
 
+from sambandh.core import token_scopes
 from sambandh.core.errors import NotFound, PermissionDenied
-from sambandh.core.models import SCOPE_RANK, Action, FieldGrant, Grant, Scope, User
+from sambandh.core.models import SCOPE_RANK, Action, FieldGrant, Grant, ObjectType, Scope, User
 
 M = TypeVar("M", bound=models.Model)
 
@@ -36,6 +38,10 @@ class ActorGrants:
     scopes: dict[tuple[str, str], str] = field(default_factory=dict)
     readable_fields: set[tuple[str, str]] = field(default_factory=set)
     writable_fields: set[tuple[str, str]] = field(default_factory=set)
+    # Object types whose every sensitive field may be read / written: an administrator's
+    # grants narrowed by a token's scopes (administrators otherwise need no field grants).
+    readable_types: set[str] = field(default_factory=set)
+    writable_types: set[str] = field(default_factory=set)
     # The actor's teams, read on first use: an "all" scope (every administrator) never needs
     # them, so most requests skip that query.
     actor: User | None = field(default=None, repr=False, compare=False)
@@ -54,10 +60,54 @@ class ActorGrants:
 
 
 _CACHE_ATTR = "_sambandh_grants"
+_NARROWED_ATTR = "_sambandh_narrowed_grants"
 
 
 def grants_for(actor: User) -> ActorGrants:
-    """Loads an actor's grants once per user object (one request, one task)."""
+    """An actor's grants, loaded once per user object (one request, one task); in a request
+    authenticated by a token with scopes, narrowed to them."""
+    grants = _role_grants(actor)
+    limit = token_scopes.current_for(actor.pk)
+    if limit is None:
+        return grants
+    cached = getattr(actor, _NARROWED_ATTR, None)
+    if cached is not None and cached[0] == limit:
+        return cast(ActorGrants, cached[1])
+    narrowed = _narrow(grants, limit)
+    setattr(actor, _NARROWED_ATTR, (limit, narrowed))
+    return narrowed
+
+
+def _narrow(grants: ActorGrants, limit: token_scopes.TokenScopes) -> ActorGrants:
+    """``grants`` AND ``limit``: never more than either allows."""
+    narrowed = ActorGrants(
+        is_admin=False,
+        actor=grants.actor,
+        _team_ids=grants._team_ids,  # noqa: SLF001
+    )
+    if grants.is_admin:
+        for object_type in ObjectType.values:
+            for action in Action.values:
+                if limit.allows(object_type, action):
+                    narrowed.scopes[(object_type, action)] = Scope.ALL
+        narrowed.readable_types = {t for t in ObjectType.values if limit.allows(t, Action.READ)}
+        narrowed.writable_types = {t for t in ObjectType.values if limit.allows(t, Action.UPDATE)}
+        return narrowed
+    narrowed.scopes = {
+        (object_type, action): scope
+        for (object_type, action), scope in grants.scopes.items()
+        if limit.allows(object_type, action)
+    }
+    narrowed.readable_fields = {
+        f for f in grants.readable_fields if limit.allows(f[0], Action.READ)
+    }
+    narrowed.writable_fields = {
+        f for f in grants.writable_fields if limit.allows(f[0], Action.UPDATE)
+    }
+    return narrowed
+
+
+def _role_grants(actor: User) -> ActorGrants:
     cached = getattr(actor, _CACHE_ATTR, None)
     if cached is not None:
         return cast(ActorGrants, cached)
@@ -83,9 +133,24 @@ def grants_for(actor: User) -> ActorGrants:
     return grants
 
 
+def token_allows(actor: User, object_type: str, action: str) -> bool:
+    """Whether the token of this request (if any) lets ``actor`` ``action`` ``object_type``,
+    for what needs no role grant (a user changing their own profile)."""
+    limit = token_scopes.current_for(actor.pk)
+    return limit is None or limit.allows(object_type, action)
+
+
+def require_full_access(actor: User) -> None:
+    """Raise unless this request is a browser session or a token with full access (``*``):
+    a narrowed token must not manage tokens, or it could make itself a wider one."""
+    if token_scopes.current_for(actor.pk) is not None:
+        raise PermissionDenied(_("This needs a signed-in session or a token with full access (*)."))
+
+
 def forget_grants(actor: User) -> None:
-    if hasattr(actor, _CACHE_ATTR):
-        delattr(actor, _CACHE_ATTR)
+    for attr in (_CACHE_ATTR, _NARROWED_ATTR):
+        if hasattr(actor, attr):
+            delattr(actor, attr)
 
 
 def scope_of(actor: User, object_type: str, action: str) -> str | None:
@@ -161,12 +226,20 @@ def get_visible(actor: User, model: type[M], pk: object, action: str = Action.RE
 
 def can_read_field(actor: User, object_type: str, field_name: str) -> bool:
     grants = grants_for(actor)
-    return grants.is_admin or (object_type, field_name) in grants.readable_fields
+    return (
+        grants.is_admin
+        or object_type in grants.readable_types
+        or (object_type, field_name) in grants.readable_fields
+    )
 
 
 def can_write_field(actor: User, object_type: str, field_name: str) -> bool:
     grants = grants_for(actor)
-    return grants.is_admin or (object_type, field_name) in grants.writable_fields
+    return (
+        grants.is_admin
+        or object_type in grants.writable_types
+        or (object_type, field_name) in grants.writable_fields
+    )
 
 
 def owned_scope_q(actor: User, scope: str, team_ids: frozenset[int]) -> models.Q:

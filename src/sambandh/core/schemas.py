@@ -25,8 +25,9 @@ class ErrorOut(Schema):
     fields: dict[str, list[str]] = Field(default_factory=dict)
 
 
-# The error statuses any authenticated operation may answer with.
-ERRORS: dict[Any, Any] = {frozenset({400, 401, 403, 404, 409, 413}): ErrorOut}
+# The error statuses any authenticated operation may answer with (429: over the rate limit,
+# with a Retry-After header; see core.ratelimit).
+ERRORS: dict[Any, Any] = {frozenset({400, 401, 403, 404, 409, 413, 429}): ErrorOut}
 
 
 class In(Schema):
@@ -108,6 +109,12 @@ class TokenOut(Schema):
     id: int
     name: str
     prefix: str
+    scopes: list[str] = Field(
+        description="`*` (everything its user may do) or `<object type>:read|write` scopes."
+    )
+    rate_limit: str | None = Field(
+        description="This token's own rate limit (`1200/minute`); null: the deployment's."
+    )
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
@@ -119,6 +126,16 @@ class TokenCreatedOut(TokenOut):
 
 class TokenIn(In):
     name: str = Field(max_length=1000)
+    scopes: list[Annotated[str, Field(max_length=100)]] | None = Field(
+        default=None,
+        max_length=200,
+        description=(
+            "What the token may do, never more than your role allows: `*` (the default: "
+            "everything you may do) or scopes per object type, `<type>:read` (read and "
+            "export) or `<type>:write` (also create, change and delete), e.g. "
+            '`["contact:read", "deal:write"]`.'
+        ),
+    )
 
 
 # ---------------------------------------------------------------- organisation

@@ -29,7 +29,7 @@ from sambandh.core.models import (
     Team,
     User,
 )
-from sambandh.core.permissions import forget_grants, is_admin, require
+from sambandh.core.permissions import forget_grants, is_admin, require, token_allows
 from sambandh.core.records import (
     apply_values,
     collect,
@@ -39,6 +39,7 @@ from sambandh.core.records import (
     reject_unknown,
     save_changed,
 )
+from sambandh.core.token_scopes import clean_scopes
 
 # ---------------------------------------------------------------- custom fields
 
@@ -402,6 +403,9 @@ def user_update(*, actor: User, user: User, data: dict[str, Any], version: int |
     admin = is_admin(actor)
     if not admin and actor.pk != user.pk:
         require(actor, ObjectType.USER, Action.UPDATE, user)
+    # Changing oneself needs no role grant, but a token narrowed to, say, contacts may not.
+    if not token_allows(actor, ObjectType.USER, Action.UPDATE):
+        raise PermissionDenied()
     allowed = USER_FIELDS - {"password"} if admin else SELF_FIELDS
     if not admin and set(data) - SELF_FIELDS:
         raise PermissionDenied()
@@ -479,19 +483,34 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def api_token_create(*, actor: User, name: str) -> tuple[ApiToken, str]:
-    """A personal token for ``actor``; the secret is returned once and only its hash is kept."""
+def api_token_create(
+    *, actor: User, name: str, scopes: list[str] | None = None
+) -> tuple[ApiToken, str]:
+    """A personal token for ``actor``; the secret is returned once and only its hash is kept.
+
+    ``scopes`` (``["contact:read", "deal:write"]``) narrow it below the user's role; without
+    them it has full access (``["*"]``): everything the user may do, and no more.
+    """
     if not actor.is_authenticated:
         raise PermissionDenied()
     errors: dict[str, list[str]] = {}
     clean = collect(
         errors, "name", lambda: validation.clean_text(name, max_length=120, required=True)
     )
+    clean_scope_list: list[str] = []
+    try:
+        clean_scope_list = clean_scopes(scopes)
+    except ValidationError as exc:
+        errors.update(exc.fields)
     raise_if(errors)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=actor, name=clean, prefix=raw[: len(TOKEN_PREFIX) + 6], key_hash=hash_token(raw)
+            user=actor,
+            name=clean,
+            prefix=raw[: len(TOKEN_PREFIX) + 6],
+            key_hash=hash_token(raw),
+            scopes=clean_scope_list,
         )
         audit_record(
             actor=actor,
@@ -499,6 +518,7 @@ def api_token_create(*, actor: User, name: str) -> tuple[ApiToken, str]:
             object_type="api_token",
             object_id=token.pk,
             object_repr=str(token),
+            changes={"name": [None, clean], "scopes": [None, clean_scope_list]},
         )
     return token, raw
 
@@ -522,6 +542,12 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> None:
 
 def api_token_authenticate(raw: str) -> User | None:
     """The active user a token belongs to, or None."""
+    token = api_token_find(raw)
+    return token.user if token is not None else None
+
+
+def api_token_find(raw: str) -> ApiToken | None:
+    """The live token (not revoked, its user active) with this secret, its user loaded; or None."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     # key_hash is unique: a plain slice, without the ORDER BY that first() would compile in.
@@ -539,7 +565,7 @@ def api_token_authenticate(raw: str) -> User | None:
     # Write the last-use time at most once a minute: a token used in a loop must not write every call.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
 
 
 # ---------------------------------------------------------------- logins
