@@ -591,3 +591,22 @@ def test_a_web_form_submission_fires_the_workflow_of_that_form(admin: User, mark
     ignored = lead_capture(form=other, data={"email": "b@example.in"}, client="c1").contact
     pump()
     assert (_tags(taken), _tags(ignored)) == (["offer lead"], [])
+
+
+def test_a_broken_rule_is_skipped_and_the_others_still_fire(admin: User) -> None:
+    broken = _workflow(admin, actions=[{"type": "add_tag", "tag": "never"}])
+    _workflow(admin, actions=[{"type": "add_tag", "tag": "fine"}])
+    # A rule saved before a field went away: its conditions no longer compile.
+    Workflow.objects.filter(pk=broken.pk).update(
+        conditions={"all": [{"field": "vanished", "op": "eq", "value": 1}]}
+    )
+    contact = contact_create(actor=admin, data={"first_name": "Ok"})
+    pump()
+    assert _tags(contact) == ["fine"]
+
+
+def test_record_ids_must_be_whole_numbers(admin: User) -> None:
+    workflow = _workflow(admin, trigger={"type": "manual"})
+    with pytest.raises(ValidationError) as caught:
+        workflow_run_manual(actor=admin, workflow=workflow, ids=["1 OR 1=1"])
+    assert "ids" in caught.value.fields

@@ -14,6 +14,7 @@ request id); a workflow is not fired again by a chain it is already in, and a ch
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import secrets
 import zoneinfo
@@ -21,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldError
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -43,6 +46,8 @@ from sambandh.core.errors import PermissionDenied, SambandhError, ValidationErro
 from sambandh.core.models import OrganisationSettings, OutboxEvent, User
 from sambandh.core.permissions import is_admin, visible
 from sambandh.core.records import collect, lock_for_update, raise_if
+
+log = logging.getLogger(__name__)
 
 MAX_CHAIN = 5
 MAX_ACTIONS = 20
@@ -169,11 +174,37 @@ def clean_actions(object_type: str, raw: Any) -> list[dict[str, Any]]:
 def clean_conditions(object_type: str, raw: Any) -> dict[str, Any]:
     if raw in (None, "", {}):
         return {}
-    compile_conditions(object_type, raw)
+    q = compile_conditions(object_type, raw)
     if count_filters(raw) > 50:
         raise ValueError(_("A workflow has at most 50 filters."))
+    try:
+        # Django checks a lookup's value when the filter is built, not when the Q is: a value
+        # that does not suit its field ("abc" for a number) must be refused here, or every
+        # later query of the workflow (the dispatcher's included) would fail on it.
+        model_for(object_type)._default_manager.filter(q)
+    except (ValueError, TypeError, FieldError, DjangoValidationError):
+        raise ValueError(_("A condition's value does not suit its field.")) from None
     result: dict[str, Any] = raw
     return result
+
+
+def _storable_json(value: Any) -> None:
+    """ValueError for text no database stores (NUL, lone surrogates) or numbers beyond 64
+    bits anywhere in a definition: they would fail in the driver, not here."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            validation.clean_lookup_value(key)
+            _storable_json(item)
+    elif isinstance(value, list):
+        for item in value:
+            _storable_json(item)
+    else:
+        validation.clean_lookup_value(value)
+
+
+def _stored(cleaner: Any, object_type: str, raw: Any) -> Any:
+    _storable_json(raw)
+    return cleaner(object_type, raw)
 
 
 FIELDS = ("name", "description", "object_type", "trigger", "conditions", "actions", "is_active")
@@ -209,7 +240,7 @@ def _clean(data: dict[str, Any], current: Workflow | None) -> dict[str, Any]:
         ("actions", clean_actions),
     ):
         if name in data or current is None:
-            clean[name] = collect(errors, name, cleaner, object_type, data.get(name))
+            clean[name] = collect(errors, name, _stored, cleaner, object_type, data.get(name))
     if "is_active" in data:
         if not isinstance(data["is_active"], bool):
             errors.setdefault("is_active", []).append(_("Enter yes or no."))
@@ -330,7 +361,8 @@ def workflow_test(
     model = model_for(workflow.object_type)
     candidates = visible(actor, model)
     if ids:
-        candidates = candidates.filter(pk__in=list(ids)[:200])
+        ids = _record_ids(ids)
+        candidates = candidates.filter(pk__in=ids[:200])
     q = compile_conditions(workflow.object_type, workflow.conditions)
     matched = list(candidates.filter(q).distinct().order_by("pk")[:limit])
     matched_ids = {r.pk for r in matched}
@@ -355,6 +387,13 @@ def workflow_test(
     }
 
 
+def _record_ids(ids: Sequence[Any]) -> list[int]:
+    try:
+        return [int(pk) for pk in ids]
+    except (TypeError, ValueError):
+        raise ValidationError({"ids": [_("Record ids are whole numbers.")]}) from None
+
+
 def _as_pk(value: Any) -> Any:
     try:
         return int(value)
@@ -370,6 +409,7 @@ def workflow_run_manual(*, actor: User, workflow: Workflow, ids: Sequence[Any]) 
         raise ValidationError({"": [_("Turn the workflow on before running it.")]})
     if not ids or len(ids) > 10_000:
         raise ValidationError({"ids": [_("Choose between 1 and 10,000 records.")]})
+    ids = _record_ids(ids)
     model = model_for(workflow.object_type)
     q = compile_conditions(workflow.object_type, workflow.conditions)
     found = list(
@@ -476,33 +516,44 @@ def workflow_consumer(events: Sequence[OutboxEvent]) -> None:
         return
     chains = _chains(events)
     for workflow in workflows:
-        firing = [e for e in events if _event_fires(workflow, e)]
-        if not firing:
+        try:
+            with transaction.atomic():
+                _fire_from_events(workflow, events, chains)
+        except Exception:
+            # One broken rule must not stop every event behind it: it is skipped and logged.
+            log.exception("workflow %s could not be fired from events", workflow.pk)
+
+
+def _fire_from_events(
+    workflow: Workflow, events: Sequence[OutboxEvent], chains: dict[int, list[int]]
+) -> None:
+    firing = [e for e in events if _event_fires(workflow, e)]
+    if not firing:
+        return
+    allowed = []
+    for event in firing:
+        chain = chains.get(event.pk, [])
+        # A workflow does not fire itself through its own actions, nor any chain too long.
+        if workflow.pk in chain or len(chain) >= MAX_CHAIN:
             continue
-        allowed = []
-        for event in firing:
-            chain = chains.get(event.pk, [])
-            # A workflow does not fire itself through its own actions, nor any chain too long.
-            if workflow.pk in chain or len(chain) >= MAX_CHAIN:
-                continue
-            allowed.append((event, chain))
-        ids = {e.object_id for e, _chain in allowed}
-        q = compile_conditions(workflow.object_type, workflow.conditions)
-        model = model_for(workflow.object_type)
-        meeting = {
-            str(pk)
-            for pk in model._default_manager.filter(q, pk__in=[_as_pk(i) for i in ids])
-            .distinct()
-            .values_list("pk", flat=True)
-        }
-        _make_runs(
-            workflow,
-            [
-                (f"event:{event.pk}", event.object_id, chain)
-                for event, chain in allowed
-                if event.object_id in meeting
-            ],
-        )
+        allowed.append((event, chain))
+    ids = {e.object_id for e, _chain in allowed}
+    q = compile_conditions(workflow.object_type, workflow.conditions)
+    model = model_for(workflow.object_type)
+    meeting = {
+        str(pk)
+        for pk in model._default_manager.filter(q, pk__in=[_as_pk(i) for i in ids])
+        .distinct()
+        .values_list("pk", flat=True)
+    }
+    _make_runs(
+        workflow,
+        [
+            (f"event:{event.pk}", event.object_id, chain)
+            for event, chain in allowed
+            if event.object_id in meeting
+        ],
+    )
 
 
 # ---------------------------------------------------------------- running
