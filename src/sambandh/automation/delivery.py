@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import secrets
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,10 +26,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from sambandh.automation import outbound
+from sambandh.automation.leases import lease
 from sambandh.automation.models import Delivery, DeliveryAttempt, DeliveryState, WebhookEndpoint
 from sambandh.automation.signing import headers_for
 from sambandh.core.models import OutboxEvent
@@ -135,31 +135,20 @@ class Claimed:
 
 
 def deliveries_claim(*, limit: int = CLAIM_BATCH, now: dt.datetime | None = None) -> list[Claimed]:
-    """Lease up to ``limit`` due deliveries for this worker."""
+    """Lease up to ``limit`` due deliveries of active endpoints for this worker."""
     now = now or timezone.now()
-    token = secrets.token_hex(8)
-    lease = dt.timedelta(seconds=settings.SAMBANDH_DELIVERY_LEASE_SECONDS)
-    due = Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) | Q(
-        state=DeliveryState.DELIVERING, lease_until__lt=now
+    token, ids = lease(
+        Delivery,
+        waiting=Q(state=DeliveryState.PENDING, next_attempt_at__lte=now),
+        working_state=DeliveryState.DELIVERING,
+        now=now,
+        limit=limit,
+        order=("next_attempt_at", "id"),
+        also=Q(endpoint__is_active=True),
     )
-    with transaction.atomic():
-        ids = list(
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(due, endpoint__is_active=True)
-            .order_by("next_attempt_at", "id")
-            .values_list("id", flat=True)[:limit]
-        )
-        if not ids:
-            return []
-        Delivery.objects.filter(pk__in=ids).update(
-            state=DeliveryState.DELIVERING,
-            lease_token=token,
-            lease_until=now + lease,
-            attempts=F("attempts") + 1,
-        )
-        Delivery.objects.filter(pk__in=ids, first_attempt_at__isnull=True).update(
-            first_attempt_at=now
-        )
+    if not ids:
+        return []
+    Delivery.objects.filter(pk__in=ids, first_attempt_at__isnull=True).update(first_attempt_at=now)
     claimed = Delivery.objects.select_related("endpoint").filter(pk__in=ids, lease_token=token)
     return [Claimed(d, token) for d in claimed.order_by("next_attempt_at", "id")]
 

@@ -21,7 +21,6 @@ import zoneinfo
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import FieldError
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -31,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from sambandh.automation import actions as _actions  # noqa: F401 - registers the actions
 from sambandh.automation.conditions import compile_conditions, count_filters, field_path
+from sambandh.automation.leases import lease
 from sambandh.automation.models import (
     RunState,
     TriggerType,
@@ -39,12 +39,13 @@ from sambandh.automation.models import (
     WorkflowVersion,
 )
 from sambandh.automation.registry import ACTIONS, OBJECT_TYPES, RunContext, model_for
+from sambandh.automation.services import require_admin as require_admin
 from sambandh.core import validation
 from sambandh.core.audit import audit_record
 from sambandh.core.context import request_id_var
 from sambandh.core.errors import PermissionDenied, SambandhError, ValidationError
 from sambandh.core.models import OrganisationSettings, OutboxEvent, User
-from sambandh.core.permissions import is_admin, visible
+from sambandh.core.permissions import visible
 from sambandh.core.records import collect, lock_for_update, raise_if
 
 log = logging.getLogger(__name__)
@@ -62,11 +63,6 @@ EVENT_TRIGGERS = {
 TIMED_TRIGGERS = {TriggerType.DATE, TriggerType.INACTIVITY, TriggerType.SCHEDULE}
 DATE_FIELDS = {"contact": ("birthday", "anniversary"), "deal": ("expected_close_on",)}
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-
-
-def require_admin(actor: User) -> None:
-    if not (actor.is_authenticated and is_admin(actor)):
-        raise PermissionDenied()
 
 
 # ---------------------------------------------------------------- validation
@@ -560,27 +556,14 @@ def _fire_from_events(
 
 
 def runs_claim(*, limit: int = RUN_BATCH, now: dt.datetime | None = None) -> tuple[str, list[int]]:
-    now = now or timezone.now()
-    token = secrets.token_hex(8)
-    lease = dt.timedelta(seconds=settings.SAMBANDH_DELIVERY_LEASE_SECONDS)
-    due = Q(state=RunState.PENDING) | Q(state=RunState.RUNNING, lease_until__lt=now)
-    with transaction.atomic():
-        ids = list(
-            WorkflowRun.objects.select_for_update(skip_locked=True)
-            .filter(due)
-            .order_by("id")
-            .values_list("id", flat=True)[:limit]
-        )
-        if ids:
-            from django.db.models import F
-
-            WorkflowRun.objects.filter(pk__in=ids).update(
-                state=RunState.RUNNING,
-                lease_token=token,
-                lease_until=now + lease,
-                attempts=F("attempts") + 1,
-            )
-    return token, ids
+    """Lease up to ``limit`` waiting runs (or runs whose worker died) for this worker."""
+    return lease(
+        WorkflowRun,
+        waiting=Q(state=RunState.PENDING),
+        working_state=RunState.RUNNING,
+        now=now or timezone.now(),
+        limit=limit,
+    )
 
 
 def run_execute(run_id: int, token: str) -> str:
