@@ -273,3 +273,13 @@ def test_the_pump_task_dispatches_and_delivers(
     assert sorted(b["event_id"] for b in bodies) == sorted(
         OutboxEvent.objects.values_list("pk", flat=True)
     )
+
+
+@pytest.mark.parametrize("url", ["http://[abc/x", "ftp://example.com/", "http://u:p@example.com/"])
+def test_a_malformed_or_unsafe_url_is_refused_when_saved(admin: User, url: str) -> None:
+    from sambandh.core.errors import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        endpoint_create(actor=admin, data={"url": url, "event_types": ["*"]})
+    assert "url" in caught.value.fields
+    assert WebhookEndpoint.objects.count() == 0

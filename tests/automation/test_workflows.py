@@ -610,3 +610,26 @@ def test_record_ids_must_be_whole_numbers(admin: User) -> None:
     with pytest.raises(ValidationError) as caught:
         workflow_run_manual(actor=admin, workflow=workflow, ids=["1 OR 1=1"])
     assert "ids" in caught.value.fields
+
+
+def test_a_custom_date_field_fires_on_its_day_plus_the_offset(admin: User) -> None:
+    CustomFieldDefinition.objects.create(
+        object_type="contact", key="renewal", label_en="Renewal", field_type="date"
+    )
+    _workflow(
+        admin,
+        trigger={"type": "date", "field": "cf.renewal", "offset_days": 7, "at": "10:00"},
+        actions=[{"type": "add_tag", "tag": "renewal follow-up"}],
+    )
+    due = contact_create(
+        actor=admin,
+        data={"first_name": "D", "time_zone": "Asia/Kolkata", "custom": {"renewal": "2026-11-17"}},
+    )
+    contact_create(
+        actor=admin,
+        data={"first_name": "N", "time_zone": "Asia/Kolkata", "custom": {"renewal": "2025-11-17"}},
+    )
+    workflows_tick(now=_at("2026-11-24T04:29"))  # 09:59 in Kolkata
+    assert WorkflowRun.objects.count() == 0
+    workflows_tick(now=_at("2026-11-24T04:30"))
+    assert list(WorkflowRun.objects.values_list("object_id", flat=True)) == [str(due.pk)]

@@ -60,8 +60,12 @@ def parse_network(text: str) -> IPNetwork:
 
 def check_url(url: str) -> tuple[str, int]:
     """The scheme-checked URL's host and port; raises ``UnsafeAddress`` for a bad URL."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # "http://[abc" and the like
+        raise UnsafeAddress(_("Enter an http or https address.")) from None
+    if parts.scheme not in ("http", "https") or not hostname:
         raise UnsafeAddress(_("Enter an http or https address."))
     if parts.username or parts.password:
         raise UnsafeAddress(_("The address may not carry a user name or password."))
@@ -69,7 +73,7 @@ def check_url(url: str) -> tuple[str, int]:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise UnsafeAddress(_("The address has an invalid port.")) from None
-    return parts.hostname, port
+    return hostname, port
 
 
 def resolve_safely(host: str, port: int, allowed: list[IPNetwork]) -> IPAddress:

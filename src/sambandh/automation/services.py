@@ -24,7 +24,7 @@ from sambandh.automation.signing import secret_new
 from sambandh.core import validation
 from sambandh.core.audit import audit_record
 from sambandh.core.errors import PermissionDenied, ValidationError
-from sambandh.core.events import event_emit
+from sambandh.core.events import event_emit, events_written
 from sambandh.core.models import OutboxEvent, User
 from sambandh.core.permissions import is_admin
 from sambandh.core.records import apply_values, collect, lock_for_update, raise_if, save_changed
@@ -267,6 +267,7 @@ def delivery_retry(*, actor: User, delivery: Delivery) -> Delivery:
             is_active=True, disabled_at=None, disabled_reason="", updated_at=now
         )
         _audit(actor, "webhook.retry", delivery.endpoint, delivery=[None, delivery.pk])
+        events_written()  # wake a worker when this commits
     delivery.refresh_from_db()
     return delivery
 
@@ -284,6 +285,7 @@ def delivery_replay(*, actor: User, delivery: Delivery) -> Delivery:
             replay_of=delivery,
         )
         _audit(actor, "webhook.replay", delivery.endpoint, delivery=[None, delivery.pk])
+        events_written()
     return replay
 
 

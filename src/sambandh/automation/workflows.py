@@ -710,7 +710,9 @@ def _date_firings(workflow: Workflow, now: dt.datetime) -> int:
                 match |= Q(**{f"{path}__month": day.month, f"{path}__day": day.day})
             rows = rows.filter(match)
         else:
-            rows = rows.filter(**{path: target})
+            # A custom date is kept in the JSON column as its ISO text.
+            value = target.isoformat() if path.startswith("custom__") else target
+            rows = rows.filter(**{path: value})
         ids = rows.distinct().values_list("pk", flat=True).iterator(chunk_size=5000)
         made += _make_runs_chunked(workflow, ((f"date:{today}:{pk}", pk) for pk in ids))
         done.update(dict.fromkeys(zones, str(today)))
