@@ -204,6 +204,7 @@ def health(request: object) -> dict[str, str]:
 def _register_routers() -> None:
     from sambandh.activities.api import router as activities_router
     from sambandh.automation.api import router as automation_router
+    from sambandh.automation.workflow_api import router as workflows_router
     from sambandh.contacts.api import router as contacts_router
     from sambandh.core.api import router as core_router
     from sambandh.dataio.api import bulk_router
@@ -222,6 +223,7 @@ def _register_routers() -> None:
     api.add_router("", activities_router)
     api.add_router("", imports_router)
     api.add_router("", automation_router)
+    api.add_router("", workflows_router)
     api.add_router("", notifications_router)
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("sales/", include("sambandh.sales.urls")),
     path("activities/", include("sambandh.activities.urls")),
+    path("automation/workflows/", include("sambandh.automation.workflow_urls")),
     path("automation/", include("sambandh.automation.urls")),
     path("notifications/", include("sambandh.notifications.urls")),
     path("", include("sambandh.web.urls")),

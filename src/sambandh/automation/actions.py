@@ -426,7 +426,7 @@ def _clean_email(object_type: str, config: dict[str, Any]) -> dict[str, Any]:
                 )
             try:
                 text.format_map(_Values())
-            except (ValueError, IndexError, AttributeError):
+            except (ValueError, IndexError, AttributeError, KeyError, TypeError):
                 raise ValueError(
                     _("“%(key)s” has a stray brace; placeholders look like {first_name}.")
                     % {"key": key}

@@ -61,15 +61,24 @@ def field_path(object_type: str, name: str) -> str:
     return field.name
 
 
+def _storable(value: Any) -> bool:
+    """A scalar a database can compare with: numbers beyond 64 bits overflow the drivers."""
+    if isinstance(value, bool | str | float):
+        return True
+    return isinstance(value, int) and -(2**63) <= value < 2**63
+
+
 def _filter_q(object_type: str, item: dict[str, Any]) -> Q:
     path = field_path(object_type, str(item.get("field", "")))
     op = item.get("op", "eq")
     value = item.get("value")
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         raise ValueError(_("“%(op)s” is not a comparison.") % {"op": op})
     if op in ("in", "not_in"):
         if not isinstance(value, list) or not value:
             raise ValueError(_("Give a list of values."))
+        if not all(_storable(v) for v in value):
+            raise ValueError(_("A condition's value does not suit its field."))
         q = Q(**{f"{path}__in": value})
         return ~q if op == "not_in" else q
     if op == "is_empty":
@@ -78,6 +87,8 @@ def _filter_q(object_type: str, item: dict[str, Any]) -> Q:
         return ~(Q(**{f"{path}__isnull": True}) | Q(**{path: ""}))
     if value is None or isinstance(value, dict | list):
         raise ValueError(_("Give a value to compare with."))
+    if not _storable(value):
+        raise ValueError(_("A condition's value does not suit its field."))
     lookup = {
         "eq": "iexact" if isinstance(value, str) else "exact",
         "ne": "iexact" if isinstance(value, str) else "exact",
