@@ -601,3 +601,23 @@ def test_other_roles_get_403_on_every_page_and_change_nothing(admin: User, role:
     assert _state() == before
     workflow.refresh_from_db()
     assert (workflow.name, workflow.is_active) == ("By hand", True)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"condition_rows": "many", "action_rows": "-3"},
+        {"trigger_type": "whenever"},
+        {"a2-type": "launch_rocket", "a2-json": "[1, 2"},
+        {"c0-field": "no_such_field"},
+        {"c0-op": "resembles"},
+        {"object_type": "planet", "command": "refresh"},
+        {"command": "remove_action-99"},
+        {"trigger_type": "schedule", "cron": "every day"},
+        {"trigger_type": "date", "date_field": "city", "at": "25:00"},
+    ],
+)
+def test_garbage_in_the_builder_is_never_a_server_error(admin: User, extra: dict[str, str]) -> None:
+    response = _client(admin).post(reverse("workflows:create"), _form(**extra))
+    assert response.status_code in (200, 400)
+    assert Workflow.objects.count() == 0
