@@ -38,9 +38,9 @@ from sambandh.contacts.services.cleaning import (
 from sambandh.core.audit import audit_record
 from sambandh.core.bulk import defaults, insert_records, insert_rows, update_records
 from sambandh.core.context import current_request_id
-from sambandh.core.events import events_written
 from sambandh.core.custom_fields import clean_custom_values
 from sambandh.core.errors import SambandhError
+from sambandh.core.events import events_written
 from sambandh.core.models import Action, ObjectType, OutboxEvent, User
 from sambandh.core.permissions import has_grant, visible
 from sambandh.core.records import jsonable
