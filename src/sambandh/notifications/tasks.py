@@ -12,3 +12,11 @@ def digest_send_task() -> int:
     from sambandh.notifications.digest import digest_send_due
 
     return digest_send_due()
+
+
+@db_periodic_task(crontab(minute="*"))  # type: ignore[misc,untyped-decorator]
+def reminders_notify_task() -> int:
+    """Every minute: reminders that fell due ring their owner's bell."""
+    from sambandh.notifications.reminders import reminders_notify
+
+    return reminders_notify()
