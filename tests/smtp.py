@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ def _free_port() -> int:
 def smtp(settings: Any) -> Iterator[Inbox]:
     """A real SMTP server on a free loopback port; Django's SMTP backend sends to it."""
     inbox = Inbox()
+    # aiosmtpd logs every dropped client connection on "mail.log"; from its thread, after
+    # pytest closed the captured stream, that is a "Logging error" traceback, not a finding.
+    logging.getLogger("mail.log").setLevel(logging.CRITICAL)
     controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
