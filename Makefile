@@ -36,7 +36,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy src tests bench scripts
 
 bench: $(VENV)/.installed-dev
-	for script in bench/contacts.py bench/sales.py bench/dedup.py bench/import_contacts.py; do $(BIN)/python $$script || exit 1; done
+	for script in bench/contacts.py bench/sales.py bench/dedup.py bench/import_contacts.py bench/events.py bench/workflows.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info
