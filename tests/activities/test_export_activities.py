@@ -4,13 +4,9 @@ and the refusals; through the API and the list page."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from typing import Any
 
 import pytest
-from django.test import Client
 
 from sambandh.activities.models import Activity
 from sambandh.core.models import AuditEntry, User
@@ -18,32 +14,13 @@ from sambandh.dataio.exports.kinds import ACTIVITY_COLUMNS
 from sambandh.dataio.exports.models import ExportJob
 from tests.activities.helpers import make_call, make_meeting, make_task
 from tests.api.conftest import client_for
+from tests.exports import body as _body
+from tests.exports import csv_rows as _csv
+from tests.exports import export_count as _exports
+from tests.exports import signed_in as _page
 from tests.factories import make_contact
 
 pytestmark = pytest.mark.django_db
-
-
-def _body(response: Any) -> bytes:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content)
-    return bytes(response.content)
-
-
-def _csv(response: Any) -> list[dict[str, str]]:
-    assert response.status_code == 200, _body(response)[:300]
-    text = _body(response).decode("utf-8")
-    assert text.startswith("\ufeff")
-    return list(csv.DictReader(io.StringIO(text[1:])))
-
-
-def _exports() -> int:
-    return AuditEntry.objects.filter(action="export").count()
-
-
-def _page(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from sambandh.dataio.exports.services import (
     job_path,
 )
 from tests.api.conftest import client_for as api_client_for
+from tests.exports import body as _body
 from tests.factories import make_contact
 
 pytestmark = pytest.mark.django_db
@@ -71,12 +72,6 @@ def _rows(data: bytes) -> list[dict[str, str]]:
     text = data.decode("utf-8")
     assert text.startswith("\ufeff")
     return list(csv.DictReader(io.StringIO(text[1:])))
-
-
-def _body(response: Any) -> bytes:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content)
-    return bytes(response.content)
 
 
 def _queue(user: User, query: str = "", fmt: str = "csv") -> ExportJob:

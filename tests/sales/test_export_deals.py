@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 from openpyxl import load_workbook
 
 from sambandh.core.models import AuditEntry, User
@@ -23,6 +22,10 @@ from sambandh.sales.models import Deal, Stage
 from sambandh.sales.services.deals import deal_create, deal_move_stage
 from sambandh.sales.services.orders import order_create
 from tests.api.conftest import client_for
+from tests.exports import body as _body
+from tests.exports import csv_rows as _csv
+from tests.exports import export_count as _exports
+from tests.exports import signed_in as _page
 from tests.factories import make_account, make_contact
 
 pytestmark = pytest.mark.django_db
@@ -30,29 +33,6 @@ pytestmark = pytest.mark.django_db
 
 def _stage(label: str) -> Stage:
     return Stage.objects.get(pipeline__is_default=True, label_en=label)
-
-
-def _body(response: Any) -> bytes:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content)
-    return bytes(response.content)
-
-
-def _csv(response: Any) -> list[dict[str, str]]:
-    assert response.status_code == 200, _body(response)[:300]
-    text = _body(response).decode("utf-8")
-    assert text.startswith("\ufeff")
-    return list(csv.DictReader(io.StringIO(text[1:])))
-
-
-def _exports() -> int:
-    return AuditEntry.objects.filter(action="export").count()
-
-
-def _page(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
