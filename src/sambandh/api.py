@@ -21,6 +21,7 @@ from ninja.security import HttpBearer, SessionAuth
 from sambandh.core import ratelimit, token_scopes
 from sambandh.core.errors import SambandhError, ValidationError
 from sambandh.core.models import User
+from sambandh.core.renderers import FastJSONRenderer
 from sambandh.core.services import api_token_find
 
 
@@ -70,6 +71,7 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api",
     auth=[TokenAuth(), SessionCsrfAuth(csrf=True)],
+    renderer=FastJSONRenderer(),
     description=(
         "Sambandh's JSON API. Authenticate with a personal API token "
         "(`Authorization: Bearer sbk_...`, created at `POST /tokens`) or a browser session "

@@ -168,7 +168,8 @@ def is_admin(actor: User) -> bool:
     return grants_for(actor).is_admin
 
 
-def _scope_q(model: type[Any], actor: User, scope: str) -> models.Q:
+def scope_q_of(model: type[Any], actor: User, scope: str) -> models.Q:
+    """The condition that narrows ``model`` to ``scope`` for ``actor`` (empty for ``all``)."""
     if scope == Scope.ALL:
         return models.Q()
     return cast(models.Q, model.scope_q(actor, scope, grants_for(actor).team_ids))
@@ -187,7 +188,7 @@ def visible_in(actor: User, queryset: models.QuerySet[Any], action: str = Action
     scope = scope_of(actor, model.permission_type, action)
     if scope is None:
         return queryset.none()
-    return queryset.filter(_scope_q(model, actor, scope))
+    return queryset.filter(scope_q_of(model, actor, scope))
 
 
 def in_scope(actor: User, obj: Any, action: str) -> bool:
