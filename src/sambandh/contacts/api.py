@@ -280,9 +280,10 @@ def contacts_list(request: HttpRequest) -> HttpResponse:
         sort=r.get("sort") or None,
         cursor=r.get("cursor") or None,
         limit=r["limit"],
+        make=shaping.contact_maker,
     )
     readable = _readable_for(actor, ObjectType.CONTACT, page.items)
-    items = [shaping.contact_row_out(row, readable) for row in page.items]
+    items = [shaping.contact_finish(item, readable) for item in page.items]
     return json_response(request, {"items": items, "next_cursor": page.next_cursor})
 
 
@@ -633,9 +634,10 @@ def accounts_list(request: HttpRequest) -> HttpResponse:
         sort=r.get("sort") or None,
         cursor=r.get("cursor") or None,
         limit=r["limit"],
+        make=shaping.account_maker,
     )
     readable = _readable_for(actor, ObjectType.ACCOUNT, page.items)
-    items = [shaping.account_row_out(row, readable) for row in page.items]
+    items = [shaping.account_finish(item, readable) for item in page.items]
     return json_response(request, {"items": items, "next_cursor": page.next_cursor})
 
 

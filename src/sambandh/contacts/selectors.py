@@ -20,6 +20,7 @@ from sambandh.core.errors import NotFound, ValidationError
 from sambandh.core.filtering import apply_filters
 from sambandh.core.models import Action, AuditEntry, ObjectType, User
 from sambandh.core.pagination import (
+    MakerFactory,
     Page,
     SortKey,
     after_cursor,
@@ -203,9 +204,9 @@ def _tag_names(model: type[models.Model]) -> RawSQL:
     return RawSQL(f"({sql})", [], output_field=models.TextField())  # noqa: S611
 
 
-def tag_names_of(row: Mapping[str, Any]) -> list[str]:
-    """The sorted tag names of a row fetched by ``contact_rows`` or ``account_rows``."""
-    names = row["tag_names"]
+def tag_names_in(names: Any) -> list[str]:
+    """The sorted tag names of a row's ``tag_names`` column, as ``contact_rows`` or
+    ``account_rows`` read it (JSON text on SQLite, an array on PostgreSQL)."""
     if names == "[]":  # SQLite's answer for a record without tags, the usual case
         return []
     if isinstance(names, str):
@@ -275,6 +276,7 @@ def _record_rows(
     sort: str | None,
     cursor: str | None,
     limit: int | None,
+    make: MakerFactory | None = None,
 ) -> Page[dict[str, Any]]:
     page = _prepared_rows(
         base,
@@ -287,6 +289,7 @@ def _record_rows(
         sort=sort,
         cursor=cursor,
         limit=limit,
+        make=make,
     )
     if page is not None:
         return page
@@ -300,7 +303,9 @@ def _record_rows(
         tag=tag,
         sort=sort,
     )
-    return paginate(qs, sort=key, descending=descending, cursor=cursor, limit=_limit(limit))
+    return paginate(
+        qs, sort=key, descending=descending, cursor=cursor, limit=_limit(limit), make=make
+    )
 
 
 # Prepared page queries, one per shape: model and columns, the actor's scope condition, the
@@ -321,6 +326,7 @@ def _prepared_rows(
     sort: str | None,
     cursor: str | None,
     limit: int | None,
+    make: MakerFactory | None,
 ) -> Page[dict[str, Any]] | None:
     """The list's page through a query compiled once per shape, for the requests that every
     list and lookup makes (no search, no tag, exact filters on text columns); None for the rest,
@@ -370,7 +376,7 @@ def _prepared_rows(
         if len(_PAGES) >= _PAGES_MAX:
             _PAGES.clear()
         _PAGES[signature] = prepared
-    rows = prepared.rows(*values, *after, using=base.db)
+    rows = prepared.rows(*values, *after, using=base.db, make=make)
     return page_of(rows, sort=key, descending=descending, limit=size)
 
 
@@ -455,6 +461,7 @@ def contact_rows(
     limit: int | None = None,
     action: str = Action.READ,
     with_account_name: bool = False,
+    make: MakerFactory | None = None,
 ) -> Page[dict[str, Any]]:
     """``contact_list`` as plain rows (``CONTACT_ROW_FIELDS``, ``lifecycle_stage_key`` and
     ``tag_names``) in one query, for the API, which shows values and needs no objects.
@@ -475,6 +482,7 @@ def contact_rows(
         sort=sort,
         cursor=cursor,
         limit=limit,
+        make=make,
     )
 
 
@@ -488,6 +496,7 @@ def account_rows(
     cursor: str | None = None,
     limit: int | None = None,
     action: str = Action.READ,
+    make: MakerFactory | None = None,
 ) -> Page[dict[str, Any]]:
     """``account_list`` as plain rows (``ACCOUNT_ROW_FIELDS`` and ``tag_names``), for the API;
     ``action`` picks the scope as in ``contact_rows``."""
@@ -503,6 +512,7 @@ def account_rows(
         sort=sort,
         cursor=cursor,
         limit=limit,
+        make=make,
     )
 
 

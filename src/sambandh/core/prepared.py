@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, models
 
-from sambandh.core.pagination import RowReader, compile_values
+from sambandh.core.pagination import MakerFactory, RowReader, compile_values
 
 _MARK = "\x00sambandh-prepared-{}\x00"
 # SQL, its constant parameters, where each parameter comes from, the row reader (None: no rows).
@@ -48,8 +48,11 @@ class PreparedValues:
         self._compiled[using] = entry
         return entry
 
-    def rows(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> list[dict[str, Any]]:
-        """The query's rows for these arguments (values as the database takes them)."""
+    def rows(
+        self, *args: Any, using: str = DEFAULT_DB_ALIAS, make: MakerFactory | None = None
+    ) -> list[Any]:
+        """The query's rows for these arguments (values as the database takes them), built by
+        ``make`` as ``RowReader.read`` does."""
         if len(args) != self._arity:
             raise TypeError(f"this prepared query takes {self._arity} arguments")
         entry = self._compiled.get(using) or self._prepare(using)
@@ -57,7 +60,7 @@ class PreparedValues:
         if reader is None:
             return []
         params = [constants[i] if slot is None else args[slot] for i, slot in enumerate(slots)]
-        return reader.read(sql, params)
+        return reader.read(sql, params, make)
 
 
 def instance(model: type[models.Model], row: dict[str, Any], prefix: str, using: str) -> Any:
