@@ -21,6 +21,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from sambandh.core.models import same_moment
+
 _IDENTITY = frozenset(
     {
         "AutoField",
@@ -107,7 +109,9 @@ def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
 
 def defaults(model: type[models.Model]) -> dict[str, Any]:
     """Every concrete column's default by attname (for ``insert_records`` drafts)."""
-    return {f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key}
+    values = {f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key}
+    same_moment(values)
+    return values
 
 
 def insert_records(

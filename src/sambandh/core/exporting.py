@@ -21,6 +21,8 @@ from typing import IO, Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, StreamingHttpResponse
 
+from sambandh.core.renderers import dumps
+
 FORMATS = ("csv", "xlsx", "json", "vcf")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -100,13 +102,11 @@ def csv_chunks(columns: Sequence[str], records: Records) -> Iterator[str]:
 
 
 def json_chunks(records: Records) -> Iterator[str]:
-    """One JSON array, written a record at a time."""
+    """One JSON array, written a record at a time, each as the API writes it."""
     yield "["
     first = True
     for record in records:
-        yield ("" if first else ",\n") + json.dumps(
-            record, ensure_ascii=False, cls=DjangoJSONEncoder
-        )
+        yield ("" if first else ",\n") + dumps(record).decode()
         first = False
     yield "]\n"
 

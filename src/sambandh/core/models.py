@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from sambandh.core.ratelimit import validate_rate
+
+# Two readings of the clock closer than this are the same moment (see same_moment).
+ONE_MOMENT = dt.timedelta(milliseconds=50)
 
 
 class ObjectType(models.TextChoices):
@@ -248,6 +252,20 @@ class Record(models.Model):
 
     class Meta:
         abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding:
+            same_moment(self.__dict__)
+        super().save(*args, **kwargs)
+
+
+def same_moment(values: dict[str, Any]) -> None:
+    """A new record's ``created_at`` and ``updated_at`` (attribute values by name) as one
+    moment: each defaults to "now", read microseconds apart. Times set on purpose (an import
+    keeping another system's creation date) are further apart and stay as they are."""
+    created, updated = values.get("created_at"), values.get("updated_at")
+    if created is not None and updated is not None and abs(updated - created) < ONE_MOMENT:
+        values["updated_at"] = created
 
 
 class CustomFieldType(models.TextChoices):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import orjson
 from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections, models
@@ -153,6 +154,10 @@ def _fast_json(value: Any, expression: Any, connection: Any) -> Any:
     if value == "[]":
         return []
     try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # what orjson refuses and the standard library reads (NaN, a lone surrogate)
         return json.loads(value)
     except json.JSONDecodeError:  # as Django's own converter: the text as stored
         return value

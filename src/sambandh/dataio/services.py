@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from sambandh.contacts.models import Account, Contact, Note
 from sambandh.core.audit import audit_record
 from sambandh.core.errors import NotFound, ValidationError
+from sambandh.core.memory import long_work
 from sambandh.core.models import (
     Action,
     CustomFieldDefinition,
@@ -609,7 +610,8 @@ def import_run(job_id: int) -> ImportJob | None:
             job = locked
     importer = make_importer(job, actor, write=True)
     try:
-        finished = _write_chunks(job, importer, token, actor)
+        with long_work():
+            finished = _write_chunks(job, importer, token, actor)
     except (ReaderDied, FileError) as exc:
         _fail_job(
             job, token, _("The file could not be read to the end: %(error)s") % {"error": exc}
