@@ -516,6 +516,11 @@ def _measure(args: argparse.Namespace) -> int:
     )
 
     _token, raw_token = api_token_create(actor=admin, name="bench")
+    # Serve as a web worker does (sambandh/wsgi.py): the application loaded, then settled.
+    # This process also loaded the rows; a worker never holds what that left behind.
+    from sambandh.core.memory import settle
+
+    settle()
     api = Api(raw_token)
     api.get("/api/v1/contacts", {"limit": str(PAGE)})  # warm up
     results = []

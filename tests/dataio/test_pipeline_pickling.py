@@ -48,3 +48,16 @@ def test_long_work_quiets_the_collector_and_restores_it() -> None:
         assert gc.get_threshold()[0] == max(before[0], YOUNG_THRESHOLD)
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_settle_loads_the_views_and_freezes_what_is_alive() -> None:
+    from sambandh.core.memory import settle
+
+    before = gc.get_threshold()
+    try:
+        settle()
+        assert gc.get_freeze_count() > 10_000  # the framework and every view module
+        assert gc.get_threshold() == before
+    finally:
+        gc.unfreeze()
+    assert gc.get_freeze_count() == 0

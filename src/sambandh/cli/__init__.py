@@ -230,6 +230,9 @@ def _worker(args: argparse.Namespace) -> int:
     from sambandh.automation.tasks import outbox_pump_task
 
     outbox_pump_task()
+    from sambandh.core.memory import settle
+
+    settle()
     call_command("run_huey", **options)
     return 0
 

@@ -63,9 +63,31 @@ def readable_definitions(actor: User, object_type: str) -> list[CustomFieldDefin
     ]
 
 
+# What every API list page needs of the definitions: their keys and which are sensitive.
+_SENSITIVITY = prepared.PreparedValues(
+    lambda object_type: CustomFieldDefinition.objects.filter(
+        object_type=object_type, is_active=True
+    ).values_list("key", "is_sensitive"),
+    1,
+)
+
+
 def readable_keys(actor: User, object_type: str) -> set[str]:
-    """Keys of the active definitions the actor may read."""
-    return {d.key for d in readable_definitions(actor, object_type)}
+    """Keys of the active definitions the actor may read (without building the definitions
+    when this request has not read them yet: a list page needs only keys and sensitivity)."""
+    cache = request_cache()
+    if cache is not None and f"custom_fields:{object_type}" in cache:
+        return {d.key for d in readable_definitions(actor, object_type)}
+    using = CustomFieldDefinition.objects.db
+    return {
+        key
+        for key, sensitive in _SENSITIVITY.rows(object_type, using=using, make=_pairs)
+        if not sensitive or can_read_field(actor, object_type, f"cf.{key}")
+    }
+
+
+def _pairs(names: Any) -> Any:
+    return tuple
 
 
 def visible_values(actor: User, object_type: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -209,11 +209,23 @@ class RowReader:
         if not self.plan or not data:
             return [build(raw) for raw in data]
         # Column by column: one comprehension per converter instead of a call chain per cell.
+        # NULL stays None without a call: every converter Django has (and ours) maps it so.
         columns: list[Any] = list(zip(*data, strict=True))
         for position, functions, expression in self.plan:
             column = columns[position]
             for function in functions:
-                column = [function(value, expression, connection) for value in column]
+                if function is _fast_sqlite_datetime:
+                    column = [
+                        value.replace(tzinfo=dt.UTC)
+                        if value.__class__ is dt.datetime and value.tzinfo is None
+                        else _fast_sqlite_datetime(value, expression, connection)
+                        for value in column
+                    ]
+                else:
+                    column = [
+                        None if value is None else function(value, expression, connection)
+                        for value in column
+                    ]
             columns[position] = column
         return [build(row) for row in zip(*columns, strict=True)]
 

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from sambandh.contacts.models import Account, Contact, Note
 from sambandh.core.audit import audit_record
+from sambandh.core.bulk import bulk_writes
 from sambandh.core.errors import NotFound, ValidationError
 from sambandh.core.memory import long_work
 from sambandh.core.models import (
@@ -610,7 +611,7 @@ def import_run(job_id: int) -> ImportJob | None:
             job = locked
     importer = make_importer(job, actor, write=True)
     try:
-        with long_work():
+        with long_work(), bulk_writes():
             finished = _write_chunks(job, importer, token, actor)
     except (ReaderDied, FileError) as exc:
         _fail_job(
