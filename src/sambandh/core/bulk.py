@@ -14,10 +14,9 @@ services that call them do validation, permissions, audit and events themselves.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -179,37 +178,3 @@ def update_records(
                 f'UPDATE "{table}" SET {sets} WHERE "{pk.column}" = %s',  # type: ignore[union-attr]  # noqa: S608
                 rows,
             )
-
-
-# For a long run of big writes on SQLite: a page cache that holds a big table's indexes (the
-# default 64 MB does not, past a few hundred thousand contacts, and every insert then reads
-# index pages back), the file mapped for reads, and a checkpoint every ~80 MB of log instead of
-# every 4 MB (each one copies every page the transactions since touched, the hot index pages
-# again and again). Values are KiB for the cache (negative) and bytes for the map.
-SQLITE_BULK_PRAGMAS = {
-    "cache_size": -524_288,
-    "mmap_size": 1 << 30,
-    "wal_autocheckpoint": 20_000,
-}
-
-
-@contextlib.contextmanager
-def bulk_writes() -> Iterator[None]:
-    """This connection tuned for a long run of big writes, and put back after (SQLite; on
-    PostgreSQL the server's own settings decide, and nothing changes)."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        saved = {}
-        for name in SQLITE_BULK_PRAGMAS:
-            cursor.execute(f"PRAGMA {name}")
-            saved[name] = cursor.fetchone()[0]
-        for name, value in SQLITE_BULK_PRAGMAS.items():
-            cursor.execute(f"PRAGMA {name} = {int(value)}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            for name, value in saved.items():
-                cursor.execute(f"PRAGMA {name} = {int(value)}")

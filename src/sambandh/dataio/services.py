@@ -35,7 +35,6 @@ from django.utils.translation import gettext as _
 
 from sambandh.contacts.models import Account, Contact, Note
 from sambandh.core.audit import audit_record
-from sambandh.core.bulk import bulk_writes
 from sambandh.core.errors import NotFound, ValidationError
 from sambandh.core.memory import long_work
 from sambandh.core.models import (
@@ -611,7 +610,7 @@ def import_run(job_id: int) -> ImportJob | None:
             job = locked
     importer = make_importer(job, actor, write=True)
     try:
-        with long_work(), bulk_writes():
+        with long_work():
             finished = _write_chunks(job, importer, token, actor)
     except (ReaderDied, FileError) as exc:
         _fail_job(
