@@ -79,3 +79,24 @@ def test_instances_are_built_from_prefixed_columns(owner):
     assert built.email == "asha@example.in"
     assert built._state.adding is False
     assert built.created_at == contact.created_at
+
+
+def test_a_new_record_is_created_and_updated_at_one_moment(owner):
+    import datetime as dt
+
+    from sambandh.core.models import same_moment
+
+    contact = make_contact(owner, first_name="Asha")
+    assert contact.created_at == contact.updated_at
+    contact.refresh_from_db()
+    assert contact.created_at == contact.updated_at
+    # Times set on purpose stay; a naive and an aware time are left alone.
+    old = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    kept = {"created_at": old, "updated_at": now}
+    same_moment(kept)
+    assert kept == {"created_at": old, "updated_at": now}
+    naive = now.replace(tzinfo=None)
+    mixed = {"created_at": naive, "updated_at": now}
+    same_moment(mixed)
+    assert mixed["updated_at"] == now

@@ -264,7 +264,13 @@ def same_moment(values: dict[str, Any]) -> None:
     moment: each defaults to "now", read microseconds apart. Times set on purpose (an import
     keeping another system's creation date) are further apart and stay as they are."""
     created, updated = values.get("created_at"), values.get("updated_at")
-    if created is not None and updated is not None and abs(updated - created) < ONE_MOMENT:
+    if not isinstance(created, dt.datetime) or not isinstance(updated, dt.datetime):
+        return
+    try:
+        close = abs(updated - created) < ONE_MOMENT
+    except TypeError:  # a naive and an aware time: not this function's to reconcile
+        return
+    if close:
         values["updated_at"] = created
 
 
