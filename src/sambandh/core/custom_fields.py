@@ -81,12 +81,13 @@ def readable_keys(actor: User, object_type: str) -> set[str]:
     using = CustomFieldDefinition.objects.db
     return {
         key
-        for key, sensitive in _SENSITIVITY.rows(object_type, using=using, make=_pairs)
+        for key, sensitive in _SENSITIVITY.rows(object_type, using=using, make=_as_tuples)
         if not sensitive or can_read_field(actor, object_type, f"cf.{key}")
     }
 
 
-def _pairs(names: Any) -> Any:
+def _as_tuples(names: Any) -> Any:
+    """Rows as the plain tuples the database gave (a maker that ignores the column names)."""
     return tuple
 
 
