@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from sambandh.contacts.models import Account, Contact, Note, Tag
 from sambandh.core.errors import NotFound, ValidationError
-from sambandh.core.filtering import apply_filters
+from sambandh.core.filtering import apply_filters, parse_value
 from sambandh.core.models import Action, AuditEntry, ObjectType, User
 from sambandh.core.pagination import (
     MakerFactory,
@@ -32,7 +32,6 @@ from sambandh.core.pagination import (
 from sambandh.core.permissions import get_visible, scope_of, scope_q_of, visible, visible_in
 from sambandh.core.prepared import PreparedValues
 from sambandh.core.search import matching_ids, matching_ids_sql
-from sambandh.core.validation import clean_lookup_value
 
 M = TypeVar("M", bound=models.Model)
 
@@ -346,7 +345,7 @@ def _prepared_rows(
         if type(field) not in (models.CharField, models.EmailField):
             return None
         try:
-            value = clean_lookup_value(field.to_python(raw))
+            value = parse_value(field, raw)
         except (DjangoValidationError, ValueError, TypeError):
             return None  # the general path gives the error
         if not isinstance(value, str):

@@ -15,13 +15,22 @@ from sambandh.core.permissions import can_read_field, can_write_field
 TEXT_MAX = 2000
 
 
+def _active(object_type: str) -> Any:
+    return CustomFieldDefinition.objects.filter(object_type=object_type, is_active=True)
+
+
+# In the model's order; every column, to build the definitions.
 _DEFINITIONS = prepared.PreparedValues(
     lambda object_type: (
-        CustomFieldDefinition.objects.filter(object_type=object_type, is_active=True)
+        _active(object_type)
         .order_by("position", "id")
         .values(*prepared.concrete_paths(CustomFieldDefinition))
     ),
     1,
+)
+# What every API list page needs of them: their keys and which are sensitive.
+_SENSITIVITY = prepared.PreparedValues(
+    lambda object_type: _active(object_type).values("key", "is_sensitive"), 1
 )
 
 
@@ -32,7 +41,7 @@ def definitions(object_type: str) -> list[CustomFieldDefinition]:
     if cache is not None and key in cache:
         return list(cache[key])
     # Every API request reads these: a query compiled once per process skips the ORM's
-    # compiling, most of the cost of this one-table read. In the model's order.
+    # compiling, most of the cost of this one-table read.
     using = CustomFieldDefinition.objects.db
     found = [
         prepared.instance(CustomFieldDefinition, row, "", using)
@@ -55,21 +64,14 @@ def field_name(definition: CustomFieldDefinition) -> str:
     return f"cf.{definition.key}"
 
 
+def _readable(actor: User, object_type: str, key: str, sensitive: bool) -> bool:
+    return not sensitive or can_read_field(actor, object_type, f"cf.{key}")
+
+
 def readable_definitions(actor: User, object_type: str) -> list[CustomFieldDefinition]:
     return [
-        d
-        for d in definitions(object_type)
-        if not d.is_sensitive or can_read_field(actor, object_type, field_name(d))
+        d for d in definitions(object_type) if _readable(actor, object_type, d.key, d.is_sensitive)
     ]
-
-
-# What every API list page needs of the definitions: their keys and which are sensitive.
-_SENSITIVITY = prepared.PreparedValues(
-    lambda object_type: CustomFieldDefinition.objects.filter(
-        object_type=object_type, is_active=True
-    ).values_list("key", "is_sensitive"),
-    1,
-)
 
 
 def readable_keys(actor: User, object_type: str) -> set[str]:
@@ -78,17 +80,10 @@ def readable_keys(actor: User, object_type: str) -> set[str]:
     cache = request_cache()
     if cache is not None and f"custom_fields:{object_type}" in cache:
         return {d.key for d in readable_definitions(actor, object_type)}
-    using = CustomFieldDefinition.objects.db
+    rows = _SENSITIVITY.rows(object_type, using=CustomFieldDefinition.objects.db)
     return {
-        key
-        for key, sensitive in _SENSITIVITY.rows(object_type, using=using, make=_as_tuples)
-        if not sensitive or can_read_field(actor, object_type, f"cf.{key}")
+        row["key"] for row in rows if _readable(actor, object_type, row["key"], row["is_sensitive"])
     }
-
-
-def _as_tuples(names: Any) -> Any:
-    """Rows as the plain tuples the database gave (a maker that ignores the column names)."""
-    return tuple
 
 
 def visible_values(actor: User, object_type: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,9 @@ RANGE_TYPES = (models.DateField, models.DateTimeField, models.DecimalField, mode
 MAX_IN = 100
 
 
-def _parse(field: models.Field[Any, Any], raw: str) -> Any:
+def parse_value(field: models.Field[Any, Any], raw: str) -> Any:
+    """A filter's text as the value ``field`` is filtered by (DjangoValidationError, ValueError
+    or TypeError when it is not one)."""
     if isinstance(field, models.BooleanField):
         lowered = raw.strip().lower()
         if lowered in {"true", "1", "yes"}:
@@ -77,10 +79,10 @@ def apply_filters(
             continue
         try:
             if op == "in":
-                values = [_parse(field, part) for part in raw.split(",")[:MAX_IN]]
+                values = [parse_value(field, part) for part in raw.split(",")[:MAX_IN]]
                 queryset = queryset.filter(**{f"{path}__in": values})
             else:
-                value = _parse(field, raw)
+                value = parse_value(field, raw)
                 lookup = path if not op else f"{path}__{op}"
                 queryset = queryset.filter(**{lookup: value})
         except (DjangoValidationError, ValueError, TypeError):

@@ -2,8 +2,8 @@
 
 An import or a bulk load makes and drops objects by the million. Each full collection walks
 every object the process holds (the framework, its caches: a quarter of a million), and the
-default thresholds start one every seventy thousand allocations: measured on an import's
-writer, that was most of the time spent unpickling its chunks. ``long_work`` freezes the
+default thresholds start one every seventy thousand allocations: measured unpickling an
+import's chunks, that was most of the time. ``long_work`` freezes the
 objects alive at its start out of the collector's walks and makes young collections rarer;
 on the way out both are undone, so nothing is kept longer than the run.
 """

@@ -214,18 +214,10 @@ class RowReader:
         for position, functions, expression in self.plan:
             column = columns[position]
             for function in functions:
-                if function is _fast_sqlite_datetime:
-                    column = [
-                        value.replace(tzinfo=dt.UTC)
-                        if value.__class__ is dt.datetime and value.tzinfo is None
-                        else _fast_sqlite_datetime(value, expression, connection)
-                        for value in column
-                    ]
-                else:
-                    column = [
-                        None if value is None else function(value, expression, connection)
-                        for value in column
-                    ]
+                column = [
+                    None if value is None else function(value, expression, connection)
+                    for value in column
+                ]
             columns[position] = column
         return [build(row) for row in zip(*columns, strict=True)]
 

@@ -14,7 +14,6 @@ that dies is a failed run that the next worker resumes, never a lost or doubled 
 from __future__ import annotations
 
 import functools
-import gc
 import io
 import os
 import pickle
@@ -30,7 +29,7 @@ from django.utils.functional import (  # type: ignore[attr-defined]
     lazy,
 )
 
-from sambandh.core.memory import YOUNG_THRESHOLD
+from sambandh.core.memory import long_work
 from sambandh.dataio.readers import FileFormat, Row, open_table
 from sambandh.dataio.rows import Plan, Prepared, RowReader
 
@@ -144,13 +143,11 @@ def main() -> None:  # pragma: no cover - runs in the child
     out = sys.stdout.buffer
     sys.stdout = sys.stderr
     django.setup()
-    # This process lives for one file: the framework's objects never need collecting.
-    gc.freeze()
-    gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     spec, after = _receive(sys.stdin.buffer)
     try:
-        for chunk in _chunks(spec, after):
-            _send(out, ("chunk", chunk))
+        with long_work():  # this process lives for one file
+            for chunk in _chunks(spec, after):
+                _send(out, ("chunk", chunk))
         _send(out, ("done", None))
     except BrokenPipeError:
         return  # the writer stopped reading: it has failed or finished
