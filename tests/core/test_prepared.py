@@ -100,3 +100,73 @@ def test_a_new_record_is_created_and_updated_at_one_moment(owner):
     mixed = {"created_at": naive, "updated_at": now}
     same_moment(mixed)
     assert mixed["updated_at"] == now
+
+
+def test_reads_without_a_query_log_give_what_the_logged_cursor_gives(owner):
+    """On SQLite a read without a query log runs on the connection itself (no per-call
+    statement rewrite); with a log (DEBUG, assertNumQueries) it takes Django's cursor. Both
+    must give the same rows, a literal percent sign in the statement included."""
+    from django.db.models import Value
+
+    from sambandh.core.pagination import fetch_values
+
+    make_contact(
+        owner, first_name="Asha", email="asha@example.in", other_emails=["asha@work.example.in"]
+    )
+    make_contact(owner, first_name="रवि", email="ravi@example.in")
+
+    def page():  # type: ignore[no-untyped-def]
+        return (
+            Contact.objects.filter(email__contains="@example.")
+            .annotate(mark=Value("100%"))
+            .order_by("id")
+            .values("id", "first_name", "other_emails", "created_at", "mark")
+        )
+
+    assert not connection.queries_logged
+    quick = fetch_values(page())
+    with CaptureQueriesContext(connection) as queries:
+        logged = fetch_values(page())
+    assert len(queries) == 1
+    assert quick == logged
+    assert [row["first_name"] for row in quick] == ["Asha", "रवि"]
+    assert quick[0]["other_emails"] == ["asha@work.example.in"]
+    assert quick[0]["mark"] == "100%"
+    assert quick[0]["created_at"].tzinfo is not None
+
+
+def test_an_execute_wrapper_sees_every_read(owner):
+    make_contact(owner, email="asha@example.in")
+    lookup = PreparedValues(_by_email, 1)
+    seen: list[str] = []
+
+    def wrapper(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        assert len(lookup.rows("asha@example.in")) == 1
+    assert len(seen) == 1
+
+
+def test_a_read_in_a_broken_transaction_is_refused(owner):
+    from django.db import IntegrityError, transaction
+    from django.db.transaction import TransactionManagementError
+
+    contact = make_contact(owner, email="asha@example.in")
+    lookup = PreparedValues(_by_email, 1)
+    with transaction.atomic():
+        # The same primary key twice: the database refuses, and the error leaving an inner
+        # block without a savepoint leaves the whole transaction broken.
+        with (
+            pytest.raises(IntegrityError),
+            transaction.atomic(savepoint=False),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(
+                f"INSERT INTO {Contact._meta.db_table} (id) VALUES (%s)",  # noqa: S608
+                [contact.pk],
+            )
+        with pytest.raises(TransactionManagementError):
+            lookup.rows("asha@example.in")
+        transaction.set_rollback(True)
