@@ -288,6 +288,14 @@ SAMBANDH_IMPORT_STALE_SECONDS = int(os.environ.get("SAMBANDH_IMPORT_STALE_SECOND
 SAMBANDH_IMPORT_PIPELINE_MIN_ROWS = int(
     os.environ.get("SAMBANDH_IMPORT_PIPELINE_MIN_ROWS", "20000")
 )
+# An import commits its chunks in transactions of up to this many rows, or as soon as one has
+# run this long: each commit writes every index page it touched, so in a table of a million
+# contacts a commit per 1,000 rows took a third of the writer's time. The time bounds how long
+# other writers of an SQLite database wait.
+SAMBANDH_IMPORT_TRANSACTION_ROWS = int(os.environ.get("SAMBANDH_IMPORT_TRANSACTION_ROWS", "10000"))
+SAMBANDH_IMPORT_TRANSACTION_SECONDS = float(
+    os.environ.get("SAMBANDH_IMPORT_TRANSACTION_SECONDS", "2")
+)
 # Exports: a selection of more rows than this is written to a file by a worker (the user
 # downloads it from /exports/) instead of being streamed in the request.
 SAMBANDH_EXPORT_BACKGROUND_ROWS = int(os.environ.get("SAMBANDH_EXPORT_BACKGROUND_ROWS", "50000"))

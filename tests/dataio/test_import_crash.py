@@ -57,6 +57,8 @@ def test_a_killed_worker_leaves_whole_chunks_and_the_next_one_finishes_without_d
         tmp_path,
         SAMBANDH_IMPORT_STALE_SECONDS="1",
         SAMBANDH_IMPORT_PIPELINE_MIN_ROWS="10000",
+        # A commit per chunk, so that the worker is killed between two of them.
+        SAMBANDH_IMPORT_TRANSACTION_ROWS="1000",
     ) as env:
         job = _call(env, "setup", str(ROWS))
         worker = subprocess.Popen(  # noqa: S603 - our own module

@@ -234,6 +234,42 @@ def test_a_killed_worker_is_resumed_from_its_checkpoint_without_duplicates(owner
     assert Contact.objects.values("email").distinct().count() == 2500
 
 
+@pytest.mark.parametrize(
+    ("most_rows", "most_seconds", "checkpoints"),
+    [
+        (2000, 60.0, [2000, 4000, 4500]),  # two chunks of 1,000 rows to a transaction
+        (2000, 0.0, [1000, 2000, 3000, 4000, 4500]),  # out of time after every chunk
+        (1, 60.0, [1000, 2000, 3000, 4000, 4500]),
+    ],
+)
+def test_chunks_are_committed_in_transactions_with_the_checkpoint(
+    owner: User, settings: Any, most_rows: int, most_seconds: float, checkpoints: list[int]
+) -> None:
+    from django.db.models.signals import post_save
+
+    settings.SAMBANDH_IMPORT_TRANSACTION_ROWS = most_rows
+    settings.SAMBANDH_IMPORT_TRANSACTION_SECONDS = most_seconds
+    saved: list[int] = []
+
+    def checkpoint(sender: Any, instance: ImportJob, **kwargs: Any) -> None:
+        if instance.status == ImportStatus.RUNNING and instance.processed_count:
+            saved.append(instance.processed_count)
+
+    post_save.connect(checkpoint, sender=ImportJob)
+    try:
+        rows = "".join(f"Person{i},p{i}@example.in\n" for i in range(4500))
+        job = run(owner, "Name,Email\n" + rows)
+    finally:
+        post_save.disconnect(checkpoint, sender=ImportJob)
+    assert saved == checkpoints
+    assert (job.status, job.processed_count, job.created_count) == (
+        ImportStatus.COMPLETED,
+        4500,
+        4500,
+    )
+    assert Contact.objects.count() == 4500
+
+
 def test_a_live_worker_keeps_its_job(owner: User) -> None:
     job = upload(owner, "Name\nA\n")
     import_job_start(actor=owner, job=job)

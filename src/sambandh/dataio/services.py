@@ -5,8 +5,9 @@ The workflow: ``import_job_create`` stores the file and proposes a mapping;
 run that reports every row's problems without writing; ``import_job_start`` queues the real
 run; ``import_job_undo`` queues its reversal. The ``*_run`` functions are what the Huey tasks
 call: each claims the job (one worker at a time, by a token), works in chunks of
-``CHUNK_ROWS`` rows, and commits each chunk with the job's new checkpoint, so a killed worker
-is resumed (``imports_resume``) from the last committed chunk and never writes a row twice.
+``CHUNK_ROWS`` rows, and commits them (several to a transaction, see ``_write_chunks``) with
+the job's new checkpoint, so a killed worker is resumed (``imports_resume``) from the last
+committed chunk and never writes a row twice.
 
 Semantics, stated: with ``whole_file`` the run first checks the whole file and writes nothing
 if any row has an error; a failure while writing (a record changed meanwhile) undoes what the
@@ -23,6 +24,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,7 +73,7 @@ from sambandh.dataio.models import (
     ImportProblem,
     ImportStatus,
 )
-from sambandh.dataio.pipeline import ReaderDied, prepared_chunks
+from sambandh.dataio.pipeline import Chunk, ReaderDied, prepared_chunks
 from sambandh.dataio.problems import FileError, Level, Problem
 from sambandh.dataio.readers import FileFormat, Row, Table, open_table
 
@@ -635,33 +637,34 @@ def import_run(job_id: int) -> ImportJob | None:
 
 def _write_chunks(job: ImportJob, importer: ChunkImporter, token: str, actor: User) -> Any:
     """Write the job's chunks after its checkpoint: True when all are written, else what
-    ``import_run`` returns (None when another worker took the job over, or the failed job)."""
+    ``import_run`` returns (None when another worker took the job over, or the failed job).
+
+    Chunks are committed together, with the job's checkpoint, in transactions of up to
+    ``SAMBANDH_IMPORT_TRANSACTION_ROWS`` rows or ``SAMBANDH_IMPORT_TRANSACTION_SECONDS``."""
+    most_rows = max(1, int(settings.SAMBANDH_IMPORT_TRANSACTION_ROWS))
+    most_seconds = float(settings.SAMBANDH_IMPORT_TRANSACTION_SECONDS)
     # The pipeline's chunks, read and prepared ahead (in a second process when big).
-    for pairs in prepared_chunks(_spec(job), after=job.processed_row, rows=job.total_rows):
-        chunk = [row for row, _prepared in pairs]
+    chunks = prepared_chunks(_spec(job), after=job.processed_row, rows=job.total_rows)
+    finished = False
+    while not finished:
         try:
             with transaction.atomic():
                 locked = _locked(job, token)
                 if locked is None:
                     return None  # another worker took the job over
                 importer.job = locked
-                outcome = importer.chunk(chunk, [p for _row, p in pairs])
-                if job.whole_file and outcome.failed:
-                    raise _WholeFileBroken(outcome)
-                _store(
-                    locked,
-                    _kept(locked, outcome.problems, from_check=False),
-                    from_check=False,
-                    cells=outcome.failed_cells,
-                )
-                locked.processed_row = chunk[-1].number
-                locked.processed_count += len(chunk)
-                locked.created_count += outcome.created
-                locked.updated_count += outcome.updated
-                locked.skipped_count += outcome.skipped
-                locked.failed_count += outcome.failed
-                locked.heartbeat_at = timezone.now()
-                locked.save()
+                started = time.monotonic()
+                written = 0
+                for pairs in chunks:
+                    _write_chunk(locked, importer, pairs)
+                    written += len(pairs)
+                    if written >= most_rows or time.monotonic() - started >= most_seconds:
+                        break
+                else:
+                    finished = True
+                if written:
+                    locked.heartbeat_at = timezone.now()
+                    locked.save()
                 job = locked
         except _WholeFileBroken as broken:
             with transaction.atomic():
@@ -676,6 +679,27 @@ def _write_chunks(job: ImportJob, importer: ChunkImporter, token: str, actor: Us
             )
             return ImportJob.objects.get(pk=job.pk)
     return True
+
+
+def _write_chunk(locked: ImportJob, importer: ChunkImporter, pairs: Chunk) -> None:
+    """One chunk written in the current transaction; its problems stored, the (locked) job's
+    checkpoint and counts moved on in memory."""
+    chunk = [row for row, _prepared in pairs]
+    outcome = importer.chunk(chunk, [p for _row, p in pairs])
+    if locked.whole_file and outcome.failed:
+        raise _WholeFileBroken(outcome)
+    _store(
+        locked,
+        _kept(locked, outcome.problems, from_check=False),
+        from_check=False,
+        cells=outcome.failed_cells,
+    )
+    locked.processed_row = chunk[-1].number
+    locked.processed_count += len(chunk)
+    locked.created_count += outcome.created
+    locked.updated_count += outcome.updated
+    locked.skipped_count += outcome.skipped
+    locked.failed_count += outcome.failed
 
 
 def import_job_fix_row(*, actor: User, job: ImportJob, row: int, cells: list[str]) -> Outcome:
