@@ -185,6 +185,35 @@ def test_upsert_updates_by_email_keeps_blank_cells_and_undo_restores(owner: User
     assert AuditEntry.objects.filter(action="import_undo").count() == 1
 
 
+@pytest.mark.parametrize("mode", ["upsert", "update"])
+def test_two_rows_for_one_existing_record_make_one_update_the_later_row_winning(
+    owner: User, mode: str
+) -> None:
+    old = contact_create(
+        actor=owner,
+        data={"first_name": "Asha", "last_name": "R", "email": "asha@example.in", "city": "Pune"},
+    )
+    text = (
+        "First Name,Last Name,Email,City,Job Title,Tags\n"
+        "Asha,Rao,asha@example.in,Delhi,,vip\n"
+        ",,ASHA@example.in,Mumbai,Buyer,partner\n"
+    )
+    job = run(owner, text, mode=mode)
+    assert (job.status, job.updated_count, job.failed_count) == (ImportStatus.COMPLETED, 2, 0)
+    old.refresh_from_db()
+    # The later row's city wins; the earlier row's name and the later row's job title both
+    # land; both rows' tags; one new version.
+    assert (old.last_name, old.city, old.job_title, old.version) == ("Rao", "Mumbai", "Buyer", 2)
+    assert sorted(old.tags.values_list("name", flat=True)) == ["partner", "vip"]
+    assert matching_ids("contact", "Mumbai", limit=5) == [old.pk]
+    assert Contact.objects.count() == 1
+    # Undo restores the record as it was before the import.
+    import_job_undo(actor=owner, job=job)
+    import_undo_run(job.pk)
+    old.refresh_from_db()
+    assert (old.last_name, old.city, old.job_title) == ("R", "Pune", "")
+
+
 def test_update_mode_reports_rows_with_no_record(owner: User) -> None:
     text = "Email,City\nnobody@example.in,Pune\n"
     job = run(owner, text, mode="update")

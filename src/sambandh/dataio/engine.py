@@ -649,7 +649,13 @@ class Importer:
                 if record.pk not in updatable:
                     self._fail(d, "not_allowed", _("You may not change this record."), header)
                     continue
-                d.action, d.existing = "update", record
+                if first is not None:
+                    # An earlier row of this chunk updates the same record: one update, this
+                    # row's values winning (the record must not be written twice in a chunk).
+                    d.action, d.into = "update", first
+                else:
+                    d.action, d.existing = "update", record
+                    earlier[key] = d
             elif first is not None or prior_row is not None:
                 if first is not None:
                     d.into = first
