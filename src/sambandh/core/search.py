@@ -83,7 +83,10 @@ def document(*parts: object) -> str:
 def search_index_bulk(object_type: str, rows: Iterable[tuple[int, str]]) -> None:
     """Index (or re-index) many records: executemany on both backends, inside the caller's transaction."""
     code = TYPE_CODES[object_type]
-    batch = [(_key(object_type, pk), pk, body) for pk, body in rows]
+    # In ascending key order: FTS5 writes its pending changes out as a new segment whenever a
+    # row's id is below the last one it took, so 200 re-indexed contacts in the order an
+    # import file names them made 200 segments (0.4 ms a contact in a table of a million).
+    batch = sorted((_key(object_type, pk), pk, body) for pk, body in rows)
     if not batch:
         return
     with connection.cursor() as cursor:
