@@ -643,10 +643,12 @@ def _write_chunks(job: ImportJob, importer: ChunkImporter, token: str, actor: Us
     ``SAMBANDH_IMPORT_TRANSACTION_ROWS`` rows or ``SAMBANDH_IMPORT_TRANSACTION_SECONDS``."""
     most_rows = max(1, int(settings.SAMBANDH_IMPORT_TRANSACTION_ROWS))
     most_seconds = float(settings.SAMBANDH_IMPORT_TRANSACTION_SECONDS)
-    # The pipeline's chunks, read and prepared ahead (in a second process when big).
-    chunks = prepared_chunks(_spec(job), after=job.processed_row, rows=job.total_rows)
-    finished = False
-    while not finished:
+    # The pipeline's chunks, read and prepared ahead (in a second process when big). A
+    # transaction starts only once its first chunk is there: the writer does not hold the
+    # database while the reader starts up.
+    chunks = iter(prepared_chunks(_spec(job), after=job.processed_row, rows=job.total_rows))
+    pairs = next(chunks, None)
+    while pairs is not None:
         try:
             with transaction.atomic():
                 locked = _locked(job, token)
@@ -655,16 +657,14 @@ def _write_chunks(job: ImportJob, importer: ChunkImporter, token: str, actor: Us
                 importer.job = locked
                 started = time.monotonic()
                 written = 0
-                for pairs in chunks:
+                while pairs is not None:
                     _write_chunk(locked, importer, pairs)
                     written += len(pairs)
                     if written >= most_rows or time.monotonic() - started >= most_seconds:
                         break
-                else:
-                    finished = True
-                if written:
-                    locked.heartbeat_at = timezone.now()
-                    locked.save()
+                    pairs = next(chunks, None)
+                locked.heartbeat_at = timezone.now()
+                locked.save()
                 job = locked
         except _WholeFileBroken as broken:
             with transaction.atomic():
@@ -678,6 +678,8 @@ def _write_chunks(job: ImportJob, importer: ChunkImporter, token: str, actor: Us
                 ),
             )
             return ImportJob.objects.get(pk=job.pk)
+        if pairs is not None:  # the transaction was full: the next chunk, after its commit
+            pairs = next(chunks, None)
     return True
 
 
