@@ -201,8 +201,9 @@ def _qmark(sql: str) -> str:
 def _sqlite_fetch(connection: Any, sql: str, params: Any) -> list[Any]:
     """``sql``'s rows, run on the SQLite connection itself: the checks Django's cursor makes
     (thread, broken transaction, database errors) without its per-call statement rewrite and
-    wrapper layers. Only where no query log is kept (``assertNumQueries`` and DEBUG take the
-    ordinary cursor) and no execute wrapper is installed."""
+    wrapper layers. With an execute wrapper installed the read takes Django's cursor, so the
+    wrapper sees it; ``RowReader.read`` sends a connection that logs queries (DEBUG,
+    ``assertNumQueries``) there too, so that query counts stay exact."""
     if connection.execute_wrappers:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
