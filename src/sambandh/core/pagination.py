@@ -201,13 +201,9 @@ def _qmark(sql: str) -> str:
 def _sqlite_fetch(connection: Any, sql: str, params: Any) -> list[Any]:
     """``sql``'s rows, run on the SQLite connection itself: the checks Django's cursor makes
     (thread, broken transaction, database errors) without its per-call statement rewrite and
-    wrapper layers. With an execute wrapper installed the read takes Django's cursor, so the
-    wrapper sees it; ``RowReader.read`` sends a connection that logs queries (DEBUG,
-    ``assertNumQueries``) there too, so that query counts stay exact."""
-    if connection.execute_wrappers:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cast(list[Any], cursor.fetchall())
+    wrapper layers. ``RowReader.read`` sends a connection that logs queries (DEBUG,
+    ``assertNumQueries``) or has an execute wrapper to Django's cursor instead, so that query
+    counts stay exact and the wrapper sees every read."""
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
@@ -229,7 +225,11 @@ class RowReader:
         """The rows as dicts of the column names; or, with ``make``, as ``make(names)`` builds
         each from the converted tuple (a caller that reshapes rows then builds one dict)."""
         connection = connections[self.alias]
-        if connection.vendor == "sqlite" and not connection.queries_logged:
+        if (
+            connection.vendor == "sqlite"
+            and not connection.queries_logged
+            and not connection.execute_wrappers
+        ):
             data = _sqlite_fetch(connection, sql, params)
         else:
             with connection.cursor() as cursor:
