@@ -22,6 +22,7 @@ from bench.import_contacts import (
 from sambandh.cli.demo import INDIAN_FIRST
 from sambandh.contacts.models import Account, Contact
 from sambandh.core.models import User
+from sambandh.core.search import matching_ids
 from sambandh.dataio.mapping import suggest_mapping
 from sambandh.dataio.models import ImportMode
 from tests.bench_helper import bench_json, run_bench, slow
@@ -124,6 +125,38 @@ def test_the_raw_baseline_writes_what_the_import_writes(admin: User, tmp_path: P
     _check_database(spec.created, len(spec.companies), spec.digest, spec.tag_digest)
 
 
+@pytest.mark.django_db
+def test_the_raw_baseline_into_a_populated_table_is_taken_out_again(
+    admin: User, tmp_path: Path
+) -> None:
+    pool = company_pool(40, 2)
+    seen: dict[str, str] = {}
+    first_raw = RawLoad(admin)
+    first = ContactFile(seed=2, tag="a", companies=pool, seen_companies=seen).write(
+        tmp_path / "a.csv", 1000, first_raw.add
+    )
+    first_raw.tag_names = sorted({name for _pk, name in first_raw.links})
+    first_raw.load()
+    more_raw = RawLoad(admin)
+    more = ContactFile(seed=2, tag="b", companies=pool, seen_companies=seen).write(
+        tmp_path / "b.csv", 500, more_raw.add
+    )
+    more_raw.tag_names = sorted({name for _pk, name in more_raw.links})
+    more_raw.load()
+    # Loaded: the companies already there are linked, not inserted again.
+    _check_database(
+        first.created + more.created,
+        len(first.companies) + len(more.companies),
+        (first.digest + more.digest) % DIGEST_MOD,
+        (first.tag_digest + more.tag_digest) % DIGEST_MOD,
+    )
+    more_raw.remove()
+    _check_database(first.created, len(first.companies), first.digest, first.tag_digest)
+    # ... and so are their search documents: every contact has an email.
+    found = matching_ids("contact", "@", limit=first.created + more.created)
+    assert found is not None and len(found) == first.created
+
+
 def test_too_few_rows_are_refused() -> None:
     result = run_bench("import_contacts.py", "--rows", "10", timeout=60)
     assert result.returncode == 2
@@ -134,7 +167,7 @@ def _check_contract(last: dict[str, Any], db: str) -> None:
     assert (last["bench"], last["db"], last["rows"]) == ("import_contacts", db, 1000)
     prefix = "" if db != "both" else "sqlite: "
     names = [r["name"] for r in last["results"]]
-    assert names[:7] == [
+    assert names[:8] == [
         f"{prefix}{name}"
         for name in (
             "raw load rows",
@@ -142,6 +175,7 @@ def _check_contract(last: dict[str, Any], db: str) -> None:
             "read file only",
             "import",
             "import rate",
+            "raw load into populated",
             "import into populated (create)",
             "import into populated (upsert)",
         )
@@ -151,11 +185,17 @@ def _check_contract(last: dict[str, Any], db: str) -> None:
     # value and baseline are rounded to 3 places in the JSON, the ratio from the unrounded.
     assert imported["ratio"] == pytest.approx(imported["value"] / imported["baseline"], abs=0.1)
     assert (imported["target_ratio"], imported["stretch_ratio"]) == (4.0, 2.0)
-    for populated in last["results"][5:7]:
+    raw_populated = last["results"][5]
+    assert raw_populated["unit"] == "s" and raw_populated["value"] > 0
+    for populated in last["results"][6:8]:
         assert populated["unit"] == "rows/s"
         assert populated["target_min"] == 10000.0
         assert populated["present"] > 900
         assert populated["ok"] is (populated["value"] >= 10000.0)
+    # The create file's rate beside the raw load of its rows into the same table.
+    create = last["results"][6]
+    assert create["raw_rate"] > 0
+    assert create["ratio"] == pytest.approx(create["raw_rate"] / create["value"], rel=0.1)
 
 
 def test_a_small_sqlite_run_checks_its_imports_and_ends_with_the_json_line() -> None:
@@ -166,5 +206,5 @@ def test_a_small_sqlite_run_checks_its_imports_and_ends_with_the_json_line() -> 
 def test_a_small_run_on_both_databases_ends_with_one_json_line() -> None:
     last = bench_json("import_contacts.py", "--rows", "1000", "--db", "both")
     _check_contract(last, "both")
-    assert len(last["results"]) == 14
-    assert last["results"][7]["name"] == "postgres: raw load rows"
+    assert len(last["results"]) == 16
+    assert last["results"][8]["name"] == "postgres: raw load rows"

@@ -214,6 +214,65 @@ def test_two_rows_for_one_existing_record_make_one_update_the_later_row_winning(
     assert (old.last_name, old.city, old.job_title) == ("R", "Pune", "")
 
 
+def _tagged_upsert_queries(owner: User, count: int) -> tuple[int, list[list[str]]]:
+    """Queries of an upsert that tags ``count`` existing contacts (each already has "vip"),
+    and each contact's tags after it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    vip = Tag.objects.get_or_create(name="vip")[0]
+    Tag.objects.get_or_create(name="partner")  # both runs find their tags: no creation
+    people = []
+    for n in range(count):
+        person = contact_create(actor=owner, data={"first_name": f"P{n}", "email": f"p{n}@ex.in"})
+        person.tags.add(vip)
+        people.append(person)
+    lines = [f"p{n}@ex.in,vip;partner" for n in range(count)]
+    job = upload(owner, "Email,Tags\n" + "\n".join(lines) + "\n")
+    job = import_job_configure(actor=owner, job=job, mapping=job.mapping, mode="upsert")
+    import_job_start(actor=owner, job=job)
+    with CaptureQueriesContext(connection) as queries:
+        import_run(job.pk)
+    job.refresh_from_db()
+    assert (job.updated_count, job.failed_count) == (count, 0)
+    tags = [sorted(p.tags.values_list("name", flat=True)) for p in people]
+    Contact.objects.filter(pk__in=[p.pk for p in people]).delete()
+    return len(queries), tags
+
+
+def test_updating_tags_adds_only_the_missing_ones_in_queries_that_do_not_grow(
+    owner: User,
+) -> None:
+    few, few_tags = _tagged_upsert_queries(owner, 2)
+    many, many_tags = _tagged_upsert_queries(owner, 12)
+    assert few_tags == [["partner", "vip"]] * 2
+    assert many_tags == [["partner", "vip"]] * 12
+    assert many == few
+
+
+def test_an_update_rewrites_the_search_text_only_when_the_text_changes(owner: User) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    old = contact_create(
+        actor=owner, data={"first_name": "Asha", "email": "asha@example.in", "city": "Pune"}
+    )
+    with CaptureQueriesContext(connection) as queries:
+        job = run(owner, "Email,Lifecycle Stage\nasha@example.in,customer\n", mode="upsert")
+    old.refresh_from_db()
+    stage = old.lifecycle_stage.key if old.lifecycle_stage else None
+    assert (job.updated_count, stage, old.version) == (1, "customer", 2)
+    # The stage is not in the search text: the record's document is left as it was.
+    assert [q["sql"] for q in queries.captured_queries if "core_search" in q["sql"]] == []
+    assert matching_ids("contact", "Pune", limit=5) == [old.pk]
+
+    with CaptureQueriesContext(connection) as queries:
+        run(owner, "Email,City\nasha@example.in,Nagpur\n", mode="upsert")
+    assert [q for q in queries.captured_queries if "core_search" in q["sql"]] != []
+    assert matching_ids("contact", "Nagpur", limit=5) == [old.pk]
+    assert matching_ids("contact", "Pune", limit=5) == []
+
+
 def test_update_mode_reports_rows_with_no_record(owner: User) -> None:
     text = "Email,City\nnobody@example.in,Pune\n"
     job = run(owner, text, mode="update")

@@ -771,8 +771,19 @@ class Importer:
                 notes.append(self._note(record.id, d.note))
         touched: list[Any] = []
         touched_fields: list[list[str]] = []
+        to_document = contact_document if kind == ObjectType.CONTACT else _account_document
+        redocumented: list[tuple[int, str]] = []  # updated records whose search text changed
+        # The tags the updated records already have, in one query for the chunk.
+        has_tags: dict[int, set[int]] = {}
+        tagged = [d.existing.pk for d in updates if d.tags]
+        if tagged:
+            for record_id, tag_id in through.objects.filter(**{f"{field}__in": tagged}).values_list(
+                field, "tag_id"
+            ):
+                has_tags.setdefault(record_id, set()).add(tag_id)
         for d in updates:
             record = d.existing
+            document_was = to_document(record)
             before: dict[str, Any] = {}
             for name, value in d.values.items():
                 attname = "lifecycle_stage_id" if name == "lifecycle_stage" else name
@@ -785,10 +796,8 @@ class Importer:
                 if merged != record.custom:
                     before["custom"] = record.custom
                     record.custom = merged
-            existing_tags: set[str] = set()
-            if d.tags:
-                existing_tags = {t.casefold() for t in record.tags.values_list("name", flat=True)}
-            added = [tag_ids[t.casefold()] for t in d.tags if t.casefold() not in existing_tags]
+            present = has_tags.get(record.pk, set())
+            added = [tag_ids[t.casefold()] for t in d.tags if tag_ids[t.casefold()] not in present]
             links += [(record.pk, tag_id) for tag_id in added]
             if added:
                 before["+tags"] = added
@@ -799,6 +808,9 @@ class Importer:
                 record.updated_at = self.now
                 touched.append(record)
                 touched_fields.append([f for f in before if f != "+tags"])
+                document = to_document(record)
+                if document != document_was:  # a new stage or owner leaves the text as it was
+                    redocumented.append((record.pk, document))
             changes.append((kind, record.pk, "updated", d.prepared.number, before))
         if touched:
             update_records(
@@ -809,11 +821,10 @@ class Importer:
         if notes:
             insert_records(Note, notes)
             changes += [(ObjectType.NOTE, note.id, "created", None, None) for note in notes]
-        to_document = contact_document if kind == ObjectType.CONTACT else _account_document
         indexed = new_records + touched
         search_index_new(kind, [(r.id, to_document(r)) for r in new_records])
-        if touched:
-            search_index_bulk(kind, [(r.pk, to_document(r)) for r in touched])
+        if redocumented:
+            search_index_bulk(kind, redocumented)
         events += [(f"{kind}.created", kind, r.id) for r in new_records]
         events += [(f"{kind}.updated", kind, r.pk) for r in touched]
         payload = json.dumps({"import_job": self.job.pk})

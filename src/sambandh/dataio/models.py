@@ -157,7 +157,10 @@ class ImportChange(models.Model):
     """What an import did to one record, so that undo can reverse it: a record it created
     (removed by undo) or one it updated (``before`` holds the values it replaced)."""
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")
+    # import_change_job_idx (job, id) serves the key: no one-column index of its own.
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     object_type = models.CharField(max_length=40)
     object_id = models.BigIntegerField()
     action = models.CharField(max_length=10)  # created, updated
