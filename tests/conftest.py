@@ -7,9 +7,12 @@ Personas: ``admin`` (Administrator), ``manager`` (Sales manager), ``owner`` and 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from sambandh.core.models import AuditChainHead, Grant, OrganisationSettings, Role, Team, User
 from sambandh.core.roles import ensure_default_roles
@@ -30,6 +33,14 @@ def pytest_report_header(config: Any) -> str:
     return f"sambandh database: {connection.vendor}"
 
 
+# Set while a module's shared records are open (``shared_records``): that transaction holds
+# the defaults, and every test of the module runs in a savepoint inside it.
+_HELD = False
+# The row counts of the seeded tables right after a full seeding: a test finds them equal
+# unless a transactional test has flushed the tables since.
+_SEEDED: tuple[int, ...] | None = None
+
+
 @pytest.fixture(autouse=True)
 def crm_defaults(request: pytest.FixtureRequest) -> None:
     """Data the migrations seed; transactional tests flush it, so make sure it is there."""
@@ -40,7 +51,43 @@ def crm_defaults(request: pytest.FixtureRequest) -> None:
     transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
         names & {"transactional_db", "live_server"}
     )
+    if not transactional and not _HELD:
+        # Seed outside the test's transaction, so that after a flush it is done once and
+        # kept, not redone (and rolled back) in every test that follows.
+        request.getfixturevalue("django_db_setup")
+        with request.getfixturevalue("django_db_blocker").unblock():
+            seed_defaults()
     request.getfixturevalue("transactional_db" if transactional else "db")
+    if transactional:
+        seed_defaults()
+
+
+def _seeded_counts() -> tuple[int, ...]:
+    from django.db import connection
+
+    from sambandh.contacts.models import LifecycleStage
+    from sambandh.sales.models import Pipeline, PriceBook, Stage
+
+    tables = [
+        connection.ops.quote_name(m._meta.db_table)
+        for m in (Role, Grant, OrganisationSettings, AuditChainHead, LifecycleStage)
+        + (Pipeline, Stage, PriceBook)
+    ]
+    with connection.cursor() as cursor:
+        # The names are our models' own tables, quoted: nothing from outside.
+        counts = ", ".join(f"(SELECT COUNT(*) FROM {t})" for t in tables)  # noqa: S608
+        cursor.execute(f"SELECT {counts}")
+        return tuple(cursor.fetchone())
+
+
+def seed_defaults() -> None:
+    """Put back what the migrations seed (roles, settings, stages, the default pipeline).
+
+    One query when it is all there (the counts match those of the last full seeding).
+    """
+    global _SEEDED
+    if _SEEDED is not None and _seeded_counts() == _SEEDED:
+        return
     from sambandh.contacts.models import LifecycleStage
 
     ensure_default_roles(Role, Grant)
@@ -53,6 +100,26 @@ def crm_defaults(request: pytest.FixtureRequest) -> None:
     from sambandh.sales.models import Pipeline, PriceBook, Stage
 
     ensure_sales_defaults(Pipeline, Stage, PriceBook)
+    _SEEDED = _seeded_counts()
+
+
+@contextmanager
+def shared_records(blocker: Any) -> Iterator[None]:
+    """Records a module's tests share, made once (in a module-scoped fixture).
+
+    They are made in a transaction that stays open for the module and is rolled back after
+    it; each test runs in a savepoint inside it (pytest-django's ``db``), so what one test
+    writes is gone before the next. Not for transactional tests.
+    """
+    global _HELD
+    with blocker.unblock(), transaction.atomic():
+        seed_defaults()
+        _HELD = True
+        try:
+            yield
+        finally:
+            _HELD = False
+            transaction.set_rollback(True)
 
 
 @pytest.fixture

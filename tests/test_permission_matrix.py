@@ -13,6 +13,7 @@ tables fails the suite.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ import pytest
 from sambandh.core import services as core_services
 from sambandh.core.models import ApiToken, AuditEntry, OutboxEvent, User
 from tests.api.routes import api_operations
+from tests.conftest import shared_records
 from tests.factories import make_user
 from tests.matrix import ROLES, MatrixPart, Targets, html_url_names, parts
 
@@ -31,12 +33,15 @@ PUBLIC_API = {op for p in PARTS for op in p.public_api}
 ANONYMOUS_OPEN = {name for p in PARTS for name in p.anonymous_open}
 
 
-@pytest.fixture
-def targets(db: None) -> Targets:
-    t = Targets(make_user("target-admin", "Administrator"))
-    for part in PARTS:
-        part.make_targets(t)
-    return t
+@pytest.fixture(scope="module")
+def targets(django_db_setup: None, django_db_blocker: Any) -> Iterator[Targets]:
+    # Made once for the module's ~2,700 tests; each test's writes are rolled back to a
+    # savepoint, so every test still starts from these records as made.
+    with shared_records(django_db_blocker):
+        t = Targets(make_user("target-admin", "Administrator"))
+        for part in PARTS:
+            part.make_targets(t)
+        yield t
 
 
 def _id_for(path: str, t: Targets) -> int:

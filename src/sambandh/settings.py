@@ -137,6 +137,10 @@ def _database() -> dict[str, Any]:
             config.setdefault("TEST", {})
             if os.environ.get("SAMBANDH_TEST_DB_NAME"):
                 config["TEST"]["NAME"] = os.environ["SAMBANDH_TEST_DB_NAME"]
+            if TESTING:
+                # A test database need not survive a crash: its commits do not wait for the
+                # WAL to reach the disk (transactional and browser tests commit thousands).
+                config.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
             return config
         if config["ENGINE"] != "django.db.backends.sqlite3":
             raise RuntimeError("DATABASE_URL must be a postgres:// or sqlite:// URL")

@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import json
 import os
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,9 @@ def test_a_larger_selection_is_queued_with_its_selection_and_audited_once(
         ExportStatus.QUEUED,
     )
     assert job.selection == {"filters": {"city": "Pune"}, "q": "a", "tag": None, "sort": "-name"}
-    assert job.file_name == f"contacts-{timezone.localdate().isoformat()}.csv"
+    # Dated in the user's own time zone (India is 5:30 ahead of UTC: a different day at night).
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(owner.time_zone))
+    assert job.file_name == f"contacts-{today.isoformat()}.csv"
     assert not job_path(job).exists()
     [entry] = _exports()
     assert (entry.actor, entry.object_type) == (owner, "contact")
