@@ -358,6 +358,57 @@ def test_chunks_are_committed_in_transactions_with_the_checkpoint(
     assert Contact.objects.count() == 4500
 
 
+def test_search_documents_are_written_once_a_transaction_and_no_chunk_takes_a_savepoint(
+    owner: User, settings: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SAMBANDH_IMPORT_TRANSACTION_ROWS = 50_000
+    settings.SAMBANDH_IMPORT_TRANSACTION_SECONDS = 60.0
+    runs = []
+    for prefix, count in (("one", 1000), ("five", 4500)):  # one chunk; five chunks
+        # A company a row: each chunk makes companies, whose documents sort below its contacts'.
+        rows = "".join(
+            f"{prefix}{i},{prefix}{i}@example.in,Firm{prefix}{i}\n" for i in range(count)
+        )
+        with CaptureQueriesContext(connection) as queries:
+            job = run(owner, "Name,Email,Company\n" + rows)
+        assert (job.status, job.created_count) == (ImportStatus.COMPLETED, count)
+        runs.append([q["sql"] for q in queries.captured_queries])
+    # A savepoint makes SQLite's search index write its pending changes out as a segment:
+    # the chunks take none (the services around them do, as many for one chunk as for five).
+    savepoints = [len([s for s in r if s.upper().startswith("SAVEPOINT")]) for r in runs]
+    assert savepoints[0] == savepoints[1]
+    if connection.vendor == "sqlite":  # (PostgreSQL's COPY does not pass the query log)
+        inserts = [s for s in runs[1] if 'INSERT INTO "core_search_fts"' in s]
+        assert len(inserts) == 1  # the five chunks' contacts and companies, in one statement
+    assert matching_ids("contact", "five4499", limit=5) == [
+        Contact.objects.get(email="five4499@example.in").pk
+    ]
+    assert matching_ids("account", "Firmfive4499", limit=5) == [
+        Account.objects.get(name="Firmfive4499").pk
+    ]
+
+
+def test_a_row_that_updates_a_contact_made_earlier_in_its_transaction_indexes_its_last_text(
+    owner: User, settings: Any
+) -> None:
+    settings.SAMBANDH_IMPORT_TRANSACTION_ROWS = 50_000
+    rows = [f"Person{i},p{i}@example.in,Pune" for i in range(1500)]
+    rows[1200] = "Renamed,p5@example.in,Nagpur"  # the second chunk updates row 5's contact
+    job = run(owner, "Name,Email,City\n" + "\n".join(rows) + "\n", mode="upsert")
+    assert (job.status, job.created_count, job.updated_count) == (
+        ImportStatus.COMPLETED,
+        1499,
+        1,
+    )
+    renamed = Contact.objects.get(email="p5@example.in")
+    assert (renamed.first_name, renamed.city) == ("Renamed", "Nagpur")
+    assert matching_ids("contact", "Nagpur", limit=5) == [renamed.pk]
+    assert renamed.pk not in (matching_ids("contact", "Pune", limit=2000) or [])
+
+
 def test_a_live_worker_keeps_its_job(owner: User) -> None:
     job = upload(owner, "Name\nA\n")
     import_job_start(actor=owner, job=job)

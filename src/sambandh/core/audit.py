@@ -48,8 +48,13 @@ def audit_record(
     changes: dict[str, Any] | None = None,
     actor_label: str = "",
 ) -> AuditEntry:
-    """Append one entry. Runs inside the caller's transaction, so it rolls back with the change."""
-    with transaction.atomic():
+    """Append one entry. Runs inside the caller's transaction, so it rolls back with the change.
+
+    No savepoint of its own: an entry that fails spoils the caller's transaction, as it must,
+    and a savepoint would make SQLite's search index write out its pending changes (an
+    import records an entry a chunk).
+    """
+    with transaction.atomic(savepoint=False):
         head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         entry = AuditEntry(
             seq=head.seq + 1,

@@ -44,7 +44,7 @@ from sambandh.core.events import events_written
 from sambandh.core.models import Action, ObjectType, OutboxEvent, User
 from sambandh.core.permissions import has_grant, visible
 from sambandh.core.records import jsonable
-from sambandh.core.search import search_index_bulk, search_index_new
+from sambandh.core.search import Documents
 from sambandh.dataio.mapping import RECORD_KINDS
 from sambandh.dataio.models import ImportChange, ImportJob, ImportMode
 from sambandh.dataio.problems import Level, Problem
@@ -189,11 +189,16 @@ class _Decision:
 
 
 class ChunkImporter(Protocol):
-    """What the job workflow needs of an importer: ``chunk`` checks (and writes) rows."""
+    """What the job workflow needs of an importer: ``chunk`` checks (and writes) rows;
+    with ``gather`` on, what the written chunks leave to do (the search documents) waits
+    for ``finish_transaction``, to be done once before the commit."""
 
     job: ImportJob
+    gather: bool
 
     def chunk(self, rows: Sequence[Row], prepared: Sequence[Prepared] | None = None) -> Outcome: ...
+
+    def finish_transaction(self) -> None: ...
 
 
 def make_importer(job: ImportJob, actor: User, *, write: bool) -> ChunkImporter:
@@ -227,6 +232,8 @@ class Importer:
         )
         self.reader = RowReader(self.plan)
         self.header_of = {target: header for _i, header, target in self.plan.columns()}
+        self.gather = False
+        self.documents = Documents()
         self.now = timezone.now()
         self.first_team = _first_team(actor)
         self.may_create_companies = self.kind == ObjectType.CONTACT and has_grant(
@@ -738,7 +745,9 @@ class Importer:
                 found = self.matcher.for_account(company)
                 company.territory_id = found.pk if found is not None else None
             insert_records(Account, companies)
-            search_index_new(ObjectType.ACCOUNT, [(a.pk, _account_document(a)) for a in companies])
+            self.documents.add(
+                ObjectType.ACCOUNT, [(a.pk, _account_document(a)) for a in companies], new=True
+            )
             changes += [(ObjectType.ACCOUNT, a.pk, "created", None, None) for a in companies]
             events += [("account.created", ObjectType.ACCOUNT, a.pk) for a in companies]
             for company in companies:
@@ -822,9 +831,10 @@ class Importer:
             insert_records(Note, notes)
             changes += [(ObjectType.NOTE, note.id, "created", None, None) for note in notes]
         indexed = new_records + touched
-        search_index_new(kind, [(r.id, to_document(r)) for r in new_records])
-        if redocumented:
-            search_index_bulk(kind, redocumented)
+        self.documents.add(kind, [(r.id, to_document(r)) for r in new_records], new=True)
+        self.documents.add(kind, redocumented, new=False)
+        if not self.gather:
+            self.documents.write()
         events += [(f"{kind}.created", kind, r.id) for r in new_records]
         events += [(f"{kind}.updated", kind, r.pk) for r in touched]
         payload = json.dumps({"import_job": self.job.pk})
@@ -874,6 +884,10 @@ class Importer:
                     "skipped": outcome.skipped,
                 },
             )
+
+    def finish_transaction(self) -> None:
+        """Write the search documents gathered since the transaction began, in key order."""
+        self.documents.write()
 
     def _note(self, record_id: int, body: str) -> Any:
         note = SimpleNamespace(**self.note_defaults)

@@ -149,6 +149,7 @@ class RecordImporter:
         self.job = job
         self.actor = actor
         self.write = write
+        self.gather = False  # every row goes through its service: nothing waits for the commit
         self.kind = job.object_type
         self.plan = Plan(
             object_type=self.kind,
@@ -246,6 +247,9 @@ class RecordImporter:
         return found
 
     # ------------------------------------------------------------ a chunk
+
+    def finish_transaction(self) -> None:
+        pass
 
     def chunk(self, rows: Sequence[Row], prepared: Sequence[Prepared] | None = None) -> Outcome:
         """Check (and write) a chunk: each row through its create service in a savepoint;

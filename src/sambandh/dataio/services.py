@@ -655,6 +655,7 @@ def _write_chunks(job: ImportJob, importer: ChunkImporter, token: str, actor: Us
                 if locked is None:
                     return None  # another worker took the job over
                 importer.job = locked
+                importer.gather = True
                 started = time.monotonic()
                 written = 0
                 while pairs is not None:
@@ -663,6 +664,7 @@ def _write_chunks(job: ImportJob, importer: ChunkImporter, token: str, actor: Us
                     if written >= most_rows or time.monotonic() - started >= most_seconds:
                         break
                     pairs = next(chunks, None)
+                importer.finish_transaction()
                 locked.heartbeat_at = timezone.now()
                 locked.save()
                 job = locked
