@@ -128,11 +128,13 @@ class Documents:
                 insert_rows(SQLITE_TABLE, ["rowid", "body"], [(k, b) for k, _c, _pk, b in rows])
                 return
             if changed:
-                cursor.executemany(
+                # One statement over arrays, not a statement a row (the keys are unique here).
+                key, code, pk, body = (list(column) for column in zip(*changed, strict=True))
+                cursor.execute(
                     f"INSERT INTO {PG_TABLE} (key, object_type, object_id, body) "  # noqa: S608
-                    "VALUES (%s, %s, %s, %s) "
+                    "SELECT * FROM unnest(%s::bigint[], %s::smallint[], %s::bigint[], %s::text[]) "
                     "ON CONFLICT (key) DO UPDATE SET body = EXCLUDED.body",
-                    changed,
+                    [key, code, pk, body],
                 )
             if len(changed) < len(rows):
                 kept = {row[0] for row in changed}
