@@ -94,9 +94,6 @@ class Documents:
         self._rows: dict[int, tuple[int, int, str]] = {}  # key -> (type code, id, body)
         self._new: set[int] = set()  # keys of records that have no document yet
 
-    def __len__(self) -> int:
-        return len(self._rows)
-
     def add(self, object_type: str, rows: Iterable[tuple[int, str]], *, new: bool) -> None:
         """``new``: the records were made in this transaction and have no document yet
         (a plain insert, COPY on PostgreSQL). A later document for a key replaces an
@@ -146,7 +143,8 @@ class Documents:
 
 
 def search_index_bulk(object_type: str, rows: Iterable[tuple[int, str]]) -> None:
-    """Index (or re-index) many records: executemany on both backends, inside the caller's transaction."""
+    """Index (or re-index) many records, inside the caller's transaction: a delete and an
+    insert on SQLite, one upsert on PostgreSQL."""
     batch = Documents()
     batch.add(object_type, rows, new=False)
     batch.write()
