@@ -164,7 +164,6 @@ def update_records(
             continue
         columns = [by_attname[name] for name in names]
         converters = [_converter(f) for f in columns]
-        sets = ", ".join(f'"{f.column}" = %s' for f in columns)
         rows = [
             [
                 getattr(record, name) if convert is None else convert(getattr(record, name))
@@ -177,6 +176,7 @@ def update_records(
             if connection.vendor == "postgresql":
                 _update_from_values(cursor, table, [*columns, pk], rows)  # type: ignore[list-item]
                 continue
+            sets = ", ".join(f'"{f.column}" = %s' for f in columns)
             cursor.executemany(
                 f'UPDATE "{table}" SET {sets} WHERE "{pk.column}" = %s',  # type: ignore[union-attr]  # noqa: S608
                 rows,

@@ -110,9 +110,8 @@ class Documents:
         from sambandh.core.bulk import insert_rows
 
         rows = sorted((key, *row) for key, row in self._rows.items())
-        changed = [row for row in rows if row[0] not in self._new]
-        self._rows.clear()
-        self._new.clear()
+        new, self._rows, self._new = self._new, {}, set()
+        changed = [row for row in rows if row[0] not in new]
         if not rows:
             return
         with connection.cursor() as cursor:
@@ -134,12 +133,8 @@ class Documents:
                     [key, code, pk, body],
                 )
             if len(changed) < len(rows):
-                kept = {row[0] for row in changed}
-                insert_rows(
-                    PG_TABLE,
-                    ["key", "object_type", "object_id", "body"],
-                    [row for row in rows if row[0] not in kept],
-                )
+                fresh = [row for row in rows if row[0] in new]
+                insert_rows(PG_TABLE, ["key", "object_type", "object_id", "body"], fresh)
 
 
 def search_index_bulk(object_type: str, rows: Iterable[tuple[int, str]]) -> None:
