@@ -302,6 +302,11 @@ SAMBANDH_IMPORT_TRANSACTION_ROWS = int(os.environ.get("SAMBANDH_IMPORT_TRANSACTI
 SAMBANDH_IMPORT_TRANSACTION_SECONDS = float(
     os.environ.get("SAMBANDH_IMPORT_TRANSACTION_SECONDS", "5")
 )
+# A bulk write (an import) that has written at least this many rows to a table, and half as
+# many as PostgreSQL's statistics of it counted, analyzes it before its next commit
+# (``core.bulk.PlannerStatistics``): without statistics the planner scanned a growing table of
+# contacts once per chunk to match its emails.
+SAMBANDH_ANALYZE_MIN_ROWS = int(os.environ.get("SAMBANDH_ANALYZE_MIN_ROWS", "10000"))
 # Exports: a selection of more rows than this is written to a file by a worker (the user
 # downloads it from /exports/) instead of being streamed in the request.
 SAMBANDH_EXPORT_BACKGROUND_ROWS = int(os.environ.get("SAMBANDH_EXPORT_BACKGROUND_ROWS", "50000"))

@@ -409,6 +409,34 @@ def test_a_row_that_updates_a_contact_made_earlier_in_its_transaction_indexes_it
     assert renamed.pk not in (matching_ids("contact", "Pune", limit=2000) or [])
 
 
+def test_an_import_that_grows_a_table_refreshes_the_planners_statistics_of_it(
+    owner: User, settings: Any
+) -> None:
+    """Without statistics PostgreSQL matched each chunk's emails by scanning the whole table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SAMBANDH_IMPORT_TRANSACTION_ROWS = 1000
+    settings.SAMBANDH_ANALYZE_MIN_ROWS = 500
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute('ANALYZE "contacts_contact"')  # empty: its statistics count 0 rows
+    rows = "".join(f"Person{i},p{i}@example.in\n" for i in range(4500))
+    with CaptureQueriesContext(connection) as queries:
+        job = run(owner, "Name,Email\n" + rows)
+    assert (job.status, job.created_count) == (ImportStatus.COMPLETED, 4500)
+    analyzed = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor == "sqlite":
+        assert analyzed == []  # its planner takes the index without statistics
+        return
+    # Transactions of 1,000 rows: analyzed after 1,000 (of 0 counted), 2,000 and 3,000; not
+    # after 4,000 (1,000 written is less than half of 3,000); again after the last 500.
+    assert analyzed == ['ANALYZE "contacts_contact"'] * 4
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'contacts_contact'")
+        assert cursor.fetchone()[0] == 4500  # the transaction's own new rows counted
+
+
 def test_a_live_worker_keeps_its_job(owner: User) -> None:
     job = upload(owner, "Name\nA\n")
     import_job_start(actor=owner, job=job)

@@ -36,7 +36,13 @@ from sambandh.contacts.services.cleaning import (
     contact_document,
 )
 from sambandh.core.audit import audit_record
-from sambandh.core.bulk import defaults, insert_records, insert_rows, update_records
+from sambandh.core.bulk import (
+    PlannerStatistics,
+    defaults,
+    insert_records,
+    insert_rows,
+    update_records,
+)
 from sambandh.core.context import current_request_id
 from sambandh.core.custom_fields import clean_custom_values
 from sambandh.core.errors import SambandhError
@@ -234,6 +240,7 @@ class Importer:
         self.header_of = {target: header for _i, header, target in self.plan.columns()}
         self.gather = False
         self.documents = Documents()
+        self.statistics = PlannerStatistics()
         self.now = timezone.now()
         self.first_team = _first_team(actor)
         self.may_create_companies = self.kind == ObjectType.CONTACT and has_grant(
@@ -745,6 +752,7 @@ class Importer:
                 found = self.matcher.for_account(company)
                 company.territory_id = found.pk if found is not None else None
             insert_records(Account, companies)
+            self.statistics.grew(Account, len(companies))
             self.documents.add(
                 ObjectType.ACCOUNT, [(a.pk, _account_document(a)) for a in companies], new=True
             )
@@ -767,6 +775,7 @@ class Importer:
                     updates.append(d)
         new_records = [self._new_record(d) for d in creates]
         insert_records(self.model, new_records)
+        self.statistics.grew(self.model, len(new_records))
         tag_ids = self._tag_ids(creates + updates)
         through = self.model.tags.through
         field = "contact_id" if kind == ObjectType.CONTACT else "account_id"
@@ -827,8 +836,10 @@ class Importer:
             )
         if links:
             insert_rows(through._meta.db_table, [field, "tag_id"], links)
+            self.statistics.grew(through, len(links))
         if notes:
             insert_records(Note, notes)
+            self.statistics.grew(Note, len(notes))
             changes += [(ObjectType.NOTE, note.id, "created", None, None) for note in notes]
         indexed = new_records + touched
         self.documents.add(kind, [(r.id, to_document(r)) for r in new_records], new=True)
@@ -886,8 +897,10 @@ class Importer:
             )
 
     def finish_transaction(self) -> None:
-        """Write the search documents gathered since the transaction began, in key order."""
+        """Write the search documents gathered since the transaction began, in key order;
+        refresh the planner's statistics of the tables that grew (PostgreSQL)."""
         self.documents.write()
+        self.statistics.refresh()
 
     def _note(self, record_id: int, body: str) -> Any:
         note = SimpleNamespace(**self.note_defaults)
