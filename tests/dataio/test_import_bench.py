@@ -16,6 +16,7 @@ from bench.import_contacts import (
     RawLoad,
     _check_database,
     _check_job,
+    _check_updates,
     _import,
     company_pool,
 )
@@ -157,6 +158,50 @@ def test_the_raw_baseline_into_a_populated_table_is_taken_out_again(
     assert found is not None and len(found) == first.created
 
 
+@pytest.mark.django_db
+def test_the_raw_create_or_update_updates_by_email_and_is_taken_out_again(
+    admin: User, tmp_path: Path
+) -> None:
+    pool = company_pool(40, 2)
+    seen: dict[str, str] = {}
+    first_raw = RawLoad(admin)
+    first = ContactFile(seed=2, tag="a", companies=pool, seen_companies=seen).write(
+        tmp_path / "a.csv", 1000, first_raw.add
+    )
+    first_raw.tag_names = sorted({name for _pk, name in first_raw.links})
+    first_raw.load()
+    existing = list(Contact.objects.order_by("id").values_list("email", "city")[:300])
+    upsert_raw = RawLoad(admin)
+    upsert = ContactFile(
+        seed=2,
+        tag="c",
+        companies=pool,
+        seen_companies=seen,
+        existing=existing,
+        update_share=0.2,
+    ).write(tmp_path / "c.csv", 1000, upsert_raw.add)
+    upsert_raw.tag_names = sorted({name for _pk, name in upsert_raw.links})
+    upsert_raw.updates = upsert.updates
+    upsert_raw.keep_before()
+    assert len(upsert_raw.before) == len(upsert.updates) > 100
+    upsert_raw.load()
+    assert Contact.objects.count() == first.created + upsert.created
+    _check_updates(upsert.updates)  # found by email in any letter case
+    email, (city, job) = next(iter(upsert.updates.items()))
+    updated = Contact.objects.get(email=email)
+    assert updated.version == 2
+    total = first.created + upsert.created
+    assert updated.pk in (matching_ids("contact", job, limit=total) or [])  # its new document
+    upsert_raw.remove()
+    # Every value as before (the digest covers city and job title), the documents too.
+    _check_database(first.created, len(first.companies), first.digest, first.tag_digest)
+    assert Contact.objects.get(pk=updated.pk).version == 1
+    found = matching_ids("contact", "@", limit=total)
+    assert found is not None and len(found) == first.created
+    restored = Contact.objects.get(pk=updated.pk)
+    assert restored.pk in (matching_ids("contact", restored.city, limit=total) or [])
+
+
 def test_too_few_rows_are_refused() -> None:
     result = run_bench("import_contacts.py", "--rows", "10", timeout=60)
     assert result.returncode == 2
@@ -167,7 +212,7 @@ def _check_contract(last: dict[str, Any], db: str) -> None:
     assert (last["bench"], last["db"], last["rows"]) == ("import_contacts", db, 1000)
     prefix = "" if db != "both" else "sqlite: "
     names = [r["name"] for r in last["results"]]
-    assert names[:8] == [
+    assert names[:9] == [
         f"{prefix}{name}"
         for name in (
             "raw load rows",
@@ -177,6 +222,7 @@ def _check_contract(last: dict[str, Any], db: str) -> None:
             "import rate",
             "raw load into populated",
             "import into populated (create)",
+            "raw create-or-update into populated",
             "import into populated (upsert)",
         )
     ]
@@ -187,15 +233,18 @@ def _check_contract(last: dict[str, Any], db: str) -> None:
     assert (imported["target_ratio"], imported["stretch_ratio"]) == (4.0, 2.0)
     raw_populated = last["results"][5]
     assert raw_populated["unit"] == "s" and raw_populated["value"] > 0
-    for populated in last["results"][6:8]:
+    for populated in (last["results"][6], last["results"][8]):
         assert populated["unit"] == "rows/s"
         assert populated["target_min"] == 10000.0
         assert populated["present"] > 900
         assert populated["ok"] is (populated["value"] >= 10000.0)
-    # The create file's rate beside the raw load of its rows into the same table.
-    create = last["results"][6]
-    assert create["raw_rate"] > 0
-    assert create["ratio"] == pytest.approx(create["raw_rate"] / create["value"], rel=0.1)
+    # Each file's rate beside the raw load of its rows into the same table.
+    for populated in (last["results"][6], last["results"][8]):
+        assert populated["raw_rate"] > 0
+        assert populated["ratio"] == pytest.approx(
+            populated["raw_rate"] / populated["value"], rel=0.1
+        )
+    assert last["results"][7]["unit"] == "s" and last["results"][7]["value"] > 0
 
 
 def test_a_small_sqlite_run_checks_its_imports_and_ends_with_the_json_line() -> None:
@@ -206,5 +255,5 @@ def test_a_small_sqlite_run_checks_its_imports_and_ends_with_the_json_line() -> 
 def test_a_small_run_on_both_databases_ends_with_one_json_line() -> None:
     last = bench_json("import_contacts.py", "--rows", "1000", "--db", "both")
     _check_contract(last, "both")
-    assert len(last["results"]) == 16
-    assert last["results"][8]["name"] == "postgres: raw load rows"
+    assert len(last["results"]) == 18
+    assert last["results"][9]["name"] == "postgres: raw load rows"
