@@ -3,6 +3,8 @@ bulk path writes exactly the contacts asked for with one audit entry."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import phonenumbers
 import pytest
 
@@ -128,6 +130,28 @@ def test_the_bulk_path_writes_exactly_n_contacts_and_one_audit_entry(actor: User
     assert contact_creates.count() == 200
     assert AuditEntry.objects.count() > before
     assert audit_verify().ok
+
+
+def test_the_bulk_path_leaves_postgresql_statistics_of_what_it_loaded(
+    actor: User, settings: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SAMBANDH_ANALYZE_MIN_ROWS = 100
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute('ANALYZE "contacts_contact"')  # empty: its statistics count 0 rows
+    with CaptureQueriesContext(connection) as queries:
+        load_demo(actor=actor, contacts=500, seed=1)
+    analyzed = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor == "sqlite":
+        assert analyzed == []
+        return
+    assert 'ANALYZE "contacts_contact"' in analyzed
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'contacts_contact'")
+        assert cursor.fetchone()[0] == Contact.objects.count() == 500
 
 
 def test_bulk_loaded_contacts_carry_owner_team_stage_tags_and_tier(actor: User) -> None:

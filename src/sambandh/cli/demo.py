@@ -38,6 +38,7 @@ from sambandh.contacts.models import Account, Contact, LifecycleStage, Tag
 from sambandh.contacts.services import contact_document
 from sambandh.core import services as core_services
 from sambandh.core.audit import audit_record
+from sambandh.core.bulk import PlannerStatistics
 from sambandh.core.models import CustomFieldDefinition, ObjectType, Role, Team, User
 from sambandh.core.search import search_index_bulk
 
@@ -848,6 +849,7 @@ def _bulk_load(actor: User, plan: _BulkPlan, say: Callable[[str], None]) -> None
             cursor.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
     done = 0
     started = time.perf_counter()
+    statistics = PlannerStatistics()
     for batch in _bulk_batches(plan):
         with transaction.atomic():
             ids = _allocate_contact_ids(len(batch))
@@ -862,6 +864,9 @@ def _bulk_load(actor: User, plan: _BulkPlan, say: Callable[[str], None]) -> None
             if tag_rows:
                 _insert_rows(tag_sql, tag_rows)
             search_index_bulk(ObjectType.CONTACT, documents)
+            statistics.grew(Contact, len(contact_rows))
+            statistics.grew(Contact.tags.through, len(tag_rows))
+            statistics.refresh()  # PostgreSQL: the first queries after a load plan well
         done += len(batch)
         if done % (BATCH_SIZE * 20) == 0 or done == plan.count:
             rate = done / (time.perf_counter() - started)
