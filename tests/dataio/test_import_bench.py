@@ -126,10 +126,8 @@ def test_the_raw_baseline_writes_what_the_import_writes(admin: User, tmp_path: P
     _check_database(spec.created, len(spec.companies), spec.digest, spec.tag_digest)
 
 
-@pytest.mark.django_db
-def test_the_raw_baseline_into_a_populated_table_is_taken_out_again(
-    admin: User, tmp_path: Path
-) -> None:
+def _raw_first_file(admin: User, tmp_path: Path) -> tuple[list[str], dict[str, str], Any]:
+    """A first file of 1,000 rows loaded raw: (company pool, companies seen, its spec)."""
     pool = company_pool(40, 2)
     seen: dict[str, str] = {}
     first_raw = RawLoad(admin)
@@ -138,6 +136,14 @@ def test_the_raw_baseline_into_a_populated_table_is_taken_out_again(
     )
     first_raw.tag_names = sorted({name for _pk, name in first_raw.links})
     first_raw.load()
+    return pool, seen, first
+
+
+@pytest.mark.django_db
+def test_the_raw_baseline_into_a_populated_table_is_taken_out_again(
+    admin: User, tmp_path: Path
+) -> None:
+    pool, seen, first = _raw_first_file(admin, tmp_path)
     more_raw = RawLoad(admin)
     more = ContactFile(seed=2, tag="b", companies=pool, seen_companies=seen).write(
         tmp_path / "b.csv", 500, more_raw.add
@@ -162,14 +168,7 @@ def test_the_raw_baseline_into_a_populated_table_is_taken_out_again(
 def test_the_raw_create_or_update_updates_by_email_and_is_taken_out_again(
     admin: User, tmp_path: Path
 ) -> None:
-    pool = company_pool(40, 2)
-    seen: dict[str, str] = {}
-    first_raw = RawLoad(admin)
-    first = ContactFile(seed=2, tag="a", companies=pool, seen_companies=seen).write(
-        tmp_path / "a.csv", 1000, first_raw.add
-    )
-    first_raw.tag_names = sorted({name for _pk, name in first_raw.links})
-    first_raw.load()
+    pool, seen, first = _raw_first_file(admin, tmp_path)
     existing = list(Contact.objects.order_by("id").values_list("email", "city")[:300])
     upsert_raw = RawLoad(admin)
     upsert = ContactFile(
