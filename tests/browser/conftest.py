@@ -55,6 +55,12 @@ def browser() -> Iterator[Any]:
                 yield instance
             finally:
                 instance.close()
+                # Code inside sync_playwright() runs in a greenlet with contextvars of its own,
+                # so the ORM opened a database connection of its own there: closed here, or
+                # it would keep the test database from being dropped at the end of the run.
+                from django.db import connections
+
+                connections.close_all()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
