@@ -648,16 +648,20 @@ class RawLoad:
         finished = time.perf_counter()
         return rows_done - started, finished - rows_done
 
+    def _documents_table(self) -> tuple[str, str]:
+        """The search documents' table and its key column on this database."""
+        from sambandh.core.search import PG_TABLE, SQLITE_TABLE
+
+        return (PG_TABLE, "key") if self.vendor == "postgresql" else (SQLITE_TABLE, "rowid")
+
     def keep_before(self) -> None:
         """Untimed, before ``load``: what the updated contacts hold now, for ``remove``."""
         from django.db import connection
 
         from sambandh.contacts.models import Contact
-        from sambandh.core.search import _SHIFT, PG_TABLE, SQLITE_TABLE
+        from sambandh.core.search import _SHIFT
 
-        table, column = (
-            (PG_TABLE, "key") if self.vendor == "postgresql" else (SQLITE_TABLE, "rowid")
-        )
+        table, column = self._documents_table()
         contacts = Contact._meta.db_table
         self.before = []
         with connection.cursor() as cursor:
@@ -733,11 +737,8 @@ class RawLoad:
         from django.db import connection, transaction
 
         from sambandh.contacts.models import Account, Contact
-        from sambandh.core.search import PG_TABLE, SQLITE_TABLE
 
-        table, column = (
-            (PG_TABLE, "key") if self.vendor == "postgresql" else (SQLITE_TABLE, "rowid")
-        )
+        table, column = self._documents_table()
         keys = [(key,) for key, _c, _pk, _b in self.documents]
         through = Contact.tags.through._meta.db_table
         # Plain DELETEs: nothing else refers to rows the bench itself just loaded.
