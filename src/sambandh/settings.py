@@ -293,6 +293,12 @@ SAMBANDH_IMPORT_STALE_SECONDS = int(os.environ.get("SAMBANDH_IMPORT_STALE_SECOND
 SAMBANDH_IMPORT_PIPELINE_MIN_ROWS = int(
     os.environ.get("SAMBANDH_IMPORT_PIPELINE_MIN_ROWS", "20000")
 )
+# While that process starts (most of a second), the importer prepares up to this many chunks
+# of 1,000 rows itself; the second process then goes on after the last row read. 0: it waits.
+# Reading 20 chunks with 80 ms of writing each took 3.26 s waiting, 2.43 s this way (medians).
+SAMBANDH_IMPORT_PIPELINE_HEAD_CHUNKS = int(
+    os.environ.get("SAMBANDH_IMPORT_PIPELINE_HEAD_CHUNKS", "50")
+)
 # An import commits its chunks in transactions of up to this many rows, or as soon as one has
 # run this long: each commit writes every index page it touched, so in a table of a million
 # contacts a commit per 1,000 rows took a third of the writer's time, and 100,000 new contacts

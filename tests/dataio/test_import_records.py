@@ -551,6 +551,7 @@ def test_activities_read_by_the_second_process_land_the_same(
     owner: User, people: dict[str, Any], settings: Any
 ) -> None:
     settings.SAMBANDH_IMPORT_PIPELINE_MIN_ROWS = 2
+    settings.SAMBANDH_IMPORT_PIPELINE_HEAD_CHUNKS = 0
     rows = "".join(f"Call {i},call,2026-03-08 09:{i:02d},asha@acme.in\n" for i in range(3))
     job = run(owner, "Subject,Type,Date,Contact\n" + rows, "activity")
     assert job.created_count == 3

@@ -7,6 +7,10 @@ interpreter, nothing shared with this one's threads or database connections) rea
 and prepares each chunk, a few chunks ahead, while this process writes the previous ones: the
 two halves run on two cores. A smaller file is prepared in this process, the same way.
 
+The child takes most of a second to start (a Python interpreter and Django). Meanwhile this
+process prepares the first chunks itself, up to ``SAMBANDH_IMPORT_PIPELINE_HEAD_CHUNKS``; the
+child, once it says it is ready, is told the last row this process read and goes on after it.
+
 The child is only a helper: the job row and the checkpoint stay with the writer, so a child
 that dies is a failed run that the next worker resumes, never a lost or doubled row.
 """
@@ -17,9 +21,10 @@ import functools
 import io
 import os
 import pickle
+import select
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import IO, Any
 
 from django.conf import settings
@@ -37,7 +42,7 @@ CHUNK_ROWS = 1000
 Chunk = list[tuple[Row, Prepared]]
 
 
-def _chunks(spec: dict[str, Any], after: int) -> Iterator[Chunk]:
+def _chunks(spec: dict[str, Any], after: int) -> Generator[Chunk]:
     reader = RowReader(Plan(**spec["plan"]))
     with open_table(
         spec["path"],
@@ -102,6 +107,12 @@ class ReaderDied(RuntimeError):
     pass
 
 
+def _ready(stream: IO[bytes]) -> bool:
+    """Whether the child has written to ``stream`` (it says "ready" first): without waiting."""
+    readable, _, _ = select.select([stream], [], [], 0)
+    return bool(readable)
+
+
 def prepared_chunks(spec: dict[str, Any], *, after: int, rows: int | None) -> Iterator[Chunk]:
     """The file's chunks after row ``after``, each row with its ``Prepared`` form. The pipe
     holds about one chunk, so the reader works one chunk ahead of the writer."""
@@ -119,6 +130,22 @@ def prepared_chunks(spec: dict[str, Any], *, after: int, rows: int | None) -> It
     if child.stdin is None or child.stdout is None:  # pragma: no cover - PIPE gives both
         raise ReaderDied("no pipe to the file reader")
     try:
+        head = int(settings.SAMBANDH_IMPORT_PIPELINE_HEAD_CHUNKS) if os.name == "posix" else 0
+        if head > 0:
+            here = _chunks(spec, after)
+            try:
+                for _ in range(head):
+                    if _ready(child.stdout):
+                        break
+                    chunk = next(here, None)
+                    if chunk is None:
+                        return  # the whole file was read here before the child started
+                    after = chunk[-1][0].number
+                    yield chunk
+            finally:
+                here.close()
+        if _receive(child.stdout)[0] != "ready":  # pragma: no cover - the child's first word
+            raise ReaderDied("the file reader did not start")
         _send(child.stdin, (spec, after))
         child.stdin.close()
         while True:
@@ -132,6 +159,7 @@ def prepared_chunks(spec: dict[str, Any], *, after: int, rows: int | None) -> It
         if child.poll() is None:
             child.kill()
         child.wait(timeout=30)
+        child.stdin.close()
         child.stdout.close()
 
 
@@ -143,7 +171,11 @@ def main() -> None:  # pragma: no cover - runs in the child
     out = sys.stdout.buffer
     sys.stdout = sys.stderr
     django.setup()
-    spec, after = _receive(sys.stdin.buffer)
+    try:
+        _send(out, ("ready", None))
+        spec, after = _receive(sys.stdin.buffer)
+    except (BrokenPipeError, ReaderDied):
+        return  # the writer read the whole file itself, or stopped
     try:
         with long_work():  # this process lives for one file
             for chunk in _chunks(spec, after):
