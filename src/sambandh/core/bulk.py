@@ -10,16 +10,19 @@ transaction is IMMEDIATE), never reusing an id a deleted record had.
 
 They run inside the caller's transaction and do nothing else: no signals, no ``save()``. The
 services that call them do validation, permissions, audit and events themselves.
+
+Beside them, two helpers for PostgreSQL's planner in bulk work: ``PlannerStatistics`` for the
+tables a long write grows, and ``every_row`` for a query whose every row is read.
 """
 
 from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import DatabaseError, connection, connections, models
 
 from sambandh.core.models import same_moment
 
@@ -261,3 +264,44 @@ def _reltuples(cursor: Any, table: str) -> float:
     """The rows PostgreSQL's statistics count in ``table`` (0 when it was never analyzed)."""
     cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [f'"{table}"'])
     return max(0.0, float(cursor.fetchone()[0]))
+
+
+_END = object()
+
+
+def every_row(rows: models.QuerySet[Any, Any], *, chunk_size: int) -> Iterator[Any]:
+    """Every row of ``rows``, read in chunks of ``chunk_size`` (``QuerySet.iterator``), with
+    the query planned for reading all of them.
+
+    On PostgreSQL ``iterator`` reads through a server-side cursor, and the planner plans a
+    cursor for its first tenth of rows (``cursor_tuple_fraction``). A GROUP BY over a million
+    contacts then walked an index in key order through the whole table, fetching each row
+    (5.4 s), instead of scanning and hashing it (2.9 s). Here the cursor is declared with the
+    fraction at 1; the setting is put back at once, for the connection's other queries."""
+    stream = rows.iterator(chunk_size=chunk_size)
+    link = connections[rows.db]
+    if link.vendor != "postgresql":
+        yield from stream
+        return
+    with link.cursor() as cursor:
+        cursor.execute("SET cursor_tuple_fraction = 1")
+    try:
+        first = next(stream, _END)  # declares the cursor: its plan is made now
+    except BaseException:
+        # A failed statement in a transaction also undoes the SET with its rollback.
+        _reset_fraction(link, quiet=True)
+        raise
+    _reset_fraction(link, quiet=False)
+    if first is _END:
+        return
+    yield first
+    yield from stream
+
+
+def _reset_fraction(link: Any, *, quiet: bool) -> None:
+    try:
+        with link.cursor() as cursor:
+            cursor.execute("RESET cursor_tuple_fraction")
+    except DatabaseError:
+        if not quiet:
+            raise

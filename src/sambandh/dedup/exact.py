@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from sambandh.contacts.models import Account, Contact
+from sambandh.core.bulk import every_row
 from sambandh.core.errors import ValidationError
 from sambandh.core.models import ObjectType, User
 from sambandh.core.pagination import Page, decode_cursor, encode_cursor
@@ -130,7 +131,7 @@ def iter_exact_groups(
     one id query per ``batch`` keys. For background work (review queue, data quality)."""
     found = exact_rule(object_type, rule)
     keys: list[str] = []
-    for row in _grouped(actor, found).iterator(chunk_size=batch):
+    for row in every_row(_grouped(actor, found), chunk_size=batch):
         keys.append(row["dedup_key"])
         if len(keys) >= batch:
             yield from _groups(actor, found, keys)
