@@ -274,10 +274,11 @@ def every_row(rows: models.QuerySet[Any, Any], *, chunk_size: int) -> Iterator[A
     the query planned for reading all of them.
 
     On PostgreSQL ``iterator`` reads through a server-side cursor, and the planner plans a
-    cursor for its first tenth of rows (``cursor_tuple_fraction``). A GROUP BY over a million
-    contacts then walked an index in key order through the whole table, fetching each row
-    (5.4 s), instead of scanning and hashing it (2.9 s). Here the cursor is declared with the
-    fraction at 1; the setting is put back at once, for the connection's other queries."""
+    cursor for its first tenth of rows (``cursor_tuple_fraction``). The exact dedup's GROUP BY
+    over a million contacts then walked the lower(email) index through the whole table,
+    fetching each row, instead of scanning and hashing it: 3.99 s for every group against
+    2.0-2.5 s (a raw GROUP BY: 1.7-2.0 s). Here the cursor is declared with the fraction at 1;
+    the setting is put back at once, for the connection's other queries."""
     stream = rows.iterator(chunk_size=chunk_size)
     link = connections[rows.db]
     if link.vendor != "postgresql":
