@@ -62,7 +62,7 @@ def test_every_row_comes_and_the_setting_is_put_back(owner: User, in_transaction
     _load(owner, 25)
     before = _fraction()
     names = Contact.objects.order_by("id").values_list("first_name", flat=True)
-    with transaction.atomic() if in_transaction else _nothing():
+    with transaction.atomic() if in_transaction else contextlib.nullcontext():
         read = list(bulk.every_row(names, chunk_size=4))
         assert _fraction() == before
     assert read == [f"Person {i}" for i in range(25)]
@@ -97,14 +97,6 @@ def test_on_postgresql_the_cursor_is_planned_for_all_its_rows(owner: User) -> No
     assert "HashAggregate" in plans[1] and "Seq Scan on contacts_contact" in plans[1]
     assert len(read) == len(plain) == PEOPLE // 10
     assert {row["key"] for row in read} == {f"p{i}@example.in" for i in range(0, PEOPLE, 10)}
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 @contextlib.contextmanager
